@@ -1,0 +1,105 @@
+// The backend extension API: what a backend implements and how it registers itself and its
+// kernels. Users of models and ops never need this header; authors of backends do.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/dtype.h"
+
+namespace strata {
+
+/// A device and its memory. Kernels are plain functions registered separately by name.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  /// Allocates `bytes` of device memory (never returns null; throws OutOfMemoryError).
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void deallocate(void* ptr, size_t bytes) = 0;
+  /// Copies host memory into device memory.
+  virtual void upload(void* dst, const void* src, size_t bytes) = 0;
+  /// Copies device memory into host memory, blocking until done.
+  virtual void download(void* dst, const void* src, size_t bytes) = 0;
+  /// True when device pointers are plain host pointers that any host backend may read and
+  /// free: tensors then move between such backends without a copy.
+  virtual bool hostMemory() const { return false; }
+  /// Waits for queued work (a no-op for synchronous backends).
+  virtual void synchronize() {}
+  /// One line describing the device, for `strata info`.
+  virtual std::string description() const { return ""; }
+};
+
+/// Host memory for CPU backends: 64-byte aligned, shared by every host backend.
+class HostBackend : public Backend {
+ public:
+  void* allocate(size_t bytes) override;
+  void deallocate(void* ptr, size_t bytes) override;
+  void upload(void* dst, const void* src, size_t bytes) override;
+  void download(void* dst, const void* src, size_t bytes) override;
+  bool hostMemory() const override { return true; }
+};
+
+/// One tensor as a kernel sees it: a device pointer, its shape and dtype.
+struct TensorView {
+  void* data = nullptr;
+  const Shape* shape = nullptr;
+  DType dtype = DType::float32;
+  int64_t size = 0;
+  template <class T> T* as() const { return static_cast<T*>(data); }
+};
+
+/// Everything a kernel receives. Outputs are allocated by the op (which inferred their shapes
+/// and dtypes); the kernel fills them. `attrs` points to the op's attribute struct, declared in
+/// the op family's schema header.
+struct KernelCall {
+  Backend& backend;
+  std::span<const TensorView> inputs;
+  std::span<TensorView> outputs;
+  const void* attrs = nullptr;
+  template <class A> const A& attr() const { return *static_cast<const A*>(attrs); }
+  const TensorView& in(size_t i) const { return inputs[i]; }
+  TensorView& out(size_t i = 0) const { return outputs[i]; }
+};
+
+/// A kernel: a plain function.
+using KernelFn = void (*)(const KernelCall&);
+
+/// Kernel names are interned to small integers so dispatch is an array lookup.
+using KernelId = int32_t;
+KernelId kernelId(std::string_view name);
+const std::string& kernelName(KernelId id);
+/// Every kernel name interned so far, in interning order.
+std::vector<std::string> allKernelNames();
+
+/// A (kernel name, function) pair for table-style registration.
+struct KernelEntry {
+  const char* name;
+  KernelFn fn;
+};
+
+/// Registers kernels for a backend (the backend itself may be registered before or after).
+void registerKernel(std::string_view backend, std::string_view kernel, KernelFn fn);
+void registerKernels(std::string_view backend, std::span<const KernelEntry> table);
+/// True if `backend` has its own kernel for `kernel` (fallbacks not counted).
+bool hasKernel(std::string_view backend, std::string_view kernel);
+
+using BackendFactory = std::function<std::unique_ptr<Backend>()>;
+
+struct BackendOptions {
+  /// A host-memory backend may borrow the kernels it lacks from another host backend
+  /// (cpu borrows from reference); empty means none.
+  std::string kernelFallback;
+};
+
+/// Registers a backend; the factory runs lazily, on first use. If it throws, the backend is
+/// skipped and the message is kept as the reason (see backendStatus()). Higher priority wins
+/// the default. Returns false if the name is taken.
+bool registerBackend(const std::string& name, BackendFactory factory, int priority,
+                     BackendOptions options = {});
+
+}  // namespace strata

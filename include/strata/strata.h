@@ -1,0 +1,13 @@
+// Strata: a C++20 deep-learning runtime with TF.js semantics. Include this one header.
+#pragma once
+
+#include "strata/dtype.h"
+#include "strata/engine.h"
+#include "strata/error.h"
+#include "strata/grad.h"
+#include "strata/npy.h"
+#include "strata/ops.h"
+#include "strata/tensor.h"
+
+/// Short alias used throughout the docs: `namespace st = strata;`
+namespace strata {}

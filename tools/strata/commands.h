@@ -1,0 +1,11 @@
+// One function per CLI command: registers it (options and callback) on the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace strata::cli {
+
+void addInfoCommand(CLI::App& app);
+void addDemoCommand(CLI::App& app);
+
+}  // namespace strata::cli
