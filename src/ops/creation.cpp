@@ -100,14 +100,23 @@ Tensor scalar(double value, DType dtype) { return filled({}, value, dtype, "scal
 Tensor zeros(const Shape& shape, DType dtype) { return filled(shape, 0, dtype, "zeros"); }
 Tensor ones(const Shape& shape, DType dtype) { return filled(shape, 1, dtype, "ones"); }
 Tensor fill(const Shape& shape, float value, DType dtype) { return filled(shape, value, dtype, "fill"); }
+// Kernels (not host fills) so that the result is created on the device and, as in TF.js, the
+// op has a (zero) gradient.
 Tensor zerosLike(const Tensor& x) {
   detail::checkUsable(x, "zerosLike", 0);
-  return filled(x.shape(), 0, x.dtype(), "zerosLike");
+  return detail::run1(kernelId("ZerosLike"), {x}, x.shape(), x.dtype());
 }
 Tensor onesLike(const Tensor& x) {
   detail::checkUsable(x, "onesLike", 0);
-  return filled(x.shape(), 1, x.dtype(), "onesLike");
+  return detail::run1(kernelId("OnesLike"), {x}, x.shape(), x.dtype());
 }
+
+namespace {
+std::vector<Tensor> zeroGrad(const detail::GradArgs& g) {
+  return {g.x().dtype() == DType::float32 ? zeros(g.x().shape()) : Tensor()};
+}
+detail::GradientRegistrar registrar{{"ZerosLike", zeroGrad}, {"OnesLike", zeroGrad}};
+}  // namespace
 
 Tensor range(float start, float stop, float step, DType dtype) {
   if (step == 0) throw Error("range: step must not be 0");

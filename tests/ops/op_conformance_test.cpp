@@ -87,6 +87,7 @@ struct Param {
   int index;
   std::string backend;
 };
+void PrintTo(const Param& p, std::ostream* os) { *os << "case " << p.index << " on " << p.backend; }
 
 bool floatOutputs(const Json& c) {
   for (const auto& o : c["outputs"])

@@ -10,6 +10,7 @@ namespace strata::cli {
 namespace {
 
 void runDemo() {
+  ready();  // fails with one clear line if STRATA_BACKEND names an unusable backend
   std::printf("Strata engine demo\n\n");
   for (const BackendStatus& s : backendStatus()) {
     if (!s.available) {

@@ -7,8 +7,13 @@
 
 namespace strata {
 
-/// Slices of x along `axis` at int32 `indices` (TF.js gather, with batchDims).
+/// Slices of x along `axis` at int32 `indices` (TF.js gather, with batchDims). An index outside
+/// the axis is an error (raised when the kernel runs).
 Tensor gather(const Tensor& x, const Tensor& indices, int axis = 0, int batchDims = 0);
+/// Sums the slices of x that share a segment id: segmentIds (int32) has a prefix of x's shape
+/// (usually [x.shape[0]]); the result is [numSegments] + x.shape[segmentIds.rank:]. Ids outside
+/// [0, numSegments) are dropped. Also the scatter-add behind the gradients of gather and topk.
+Tensor unsortedSegmentSum(const Tensor& x, const Tensor& segmentIds, int numSegments);
 /// TF.js gatherND: indices [..., k] address the first k axes of x.
 Tensor gatherND(const Tensor& x, const Tensor& indices);
 /// A zero tensor of `shape` with `updates` summed in at `indices` (TF.js scatterND).
@@ -20,7 +25,9 @@ struct TopK {
   Tensor values;
   Tensor indices;  ///< int32
 };
-/// Largest k entries along the last axis (sorted when `sorted`).
+/// Largest k entries along the last axis. Sorted: descending, equal values lower index first
+/// (as TF.js). Unsorted: the same k entries in index order (TF.js leaves that order unspecified).
+/// The gradient of `values` scatters dy back to the chosen positions.
 TopK topk(const Tensor& x, int k = 1, bool sorted = true);
 
 }  // namespace strata

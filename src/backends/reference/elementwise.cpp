@@ -1,5 +1,6 @@
 // Reference kernels for unary, binary, comparison, logical and select ops. Float math runs in
 // double and rounds once to float32, as TF.js's JavaScript kernels do.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -128,6 +129,17 @@ void castK(const KernelCall& c) {
     case DType::uint8: castFrom<uint8_t>(c); break;
     case DType::uint16: castFrom<uint16_t>(c); break;
     default: throw Error("Cast: unsupported source dtype " + std::string(dtypeName(c.in(0).dtype)));
+  }
+}
+
+// ZerosLike/OnesLike: fill the output with 0 or 1 of its dtype.
+template <int V>
+void fillLikeK(const KernelCall& c) {
+  const TensorView& o = c.out();
+  switch (o.dtype) {
+    case DType::float32: std::fill_n(o.as<float>(), o.size, static_cast<float>(V)); break;
+    case DType::int32: std::fill_n(o.as<int32_t>(), o.size, V); break;
+    default: std::fill_n(o.as<uint8_t>(), o.size, static_cast<uint8_t>(V)); break;
   }
 }
 
@@ -273,7 +285,7 @@ const KernelEntry kKernels[] = {
     {"Tanh", tanhK}, {"Relu", reluK}, {"Relu6", relu6K}, {"LeakyRelu", leakyReluK},
     {"ClipByValue", clipK}, {"Step", stepK}, {"Gelu", geluK}, {"GeluTanh", geluTanhK},
     {"IsNan", isNanK}, {"IsInf", isInfK}, {"IsFinite", isFiniteK}, {"LogicalNot", logicalNotK},
-    {"Cast", castK},
+    {"Cast", castK}, {"ZerosLike", fillLikeK<0>}, {"OnesLike", fillLikeK<1>},
     {"Add", addK}, {"Sub", subK}, {"Multiply", mulK}, {"RealDiv", divK}, {"FloorDiv", floorDivK},
     {"Mod", modK}, {"Pow", powK}, {"Maximum", maximumK}, {"Minimum", minimumK},
     {"SquaredDifference", squaredDifferenceK}, {"Atan2", atan2K}, {"DivNoNan", divNoNanK},
