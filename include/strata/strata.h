@@ -5,6 +5,7 @@
 #include "strata/engine.h"
 #include "strata/error.h"
 #include "strata/grad.h"
+#include "strata/models.h"
 #include "strata/npy.h"
 #include "strata/ops.h"
 #include "strata/tensor.h"

@@ -7,5 +7,6 @@ namespace strata::cli {
 
 void addInfoCommand(CLI::App& app);
 void addDemoCommand(CLI::App& app);
+void addPredictCommand(CLI::App& app);
 
 }  // namespace strata::cli

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   strata::cli::addInfoCommand(app);
   strata::cli::addDemoCommand(app);
+  strata::cli::addPredictCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

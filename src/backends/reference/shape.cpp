@@ -80,7 +80,7 @@ void joinK(const KernelCall& c) {
   for (int64_t b = 0; b < outer; ++b)
     for (const TensorView& x : c.inputs) {
       const size_t chunk = static_cast<size_t>(x.size / outer) * es;
-      std::memcpy(po, x.as<char>() + b * chunk, chunk);
+      if (chunk) std::memcpy(po, x.as<char>() + b * chunk, chunk);
       po += chunk;
     }
 }
@@ -97,7 +97,7 @@ void splitK(const KernelCall& c) {
   for (int64_t b = 0; b < outer; ++b)
     for (const TensorView& o : c.outputs) {
       const size_t chunk = static_cast<size_t>(o.size / outer) * es;
-      std::memcpy(o.as<char>() + b * chunk, px, chunk);
+      if (chunk) std::memcpy(o.as<char>() + b * chunk, px, chunk);
       px += chunk;
     }
 }
