@@ -18,6 +18,9 @@ class Model;
 
 struct PredictOptions {
   int batchSize = 32;  ///< inputs are split into batches of this size and outputs concatenated
+  /// Run Conv2D/DepthwiseConv2D + BatchNormalization (+ ReLU/ReLU6) chains as one fused
+  /// convolution with folded weights (results equal the unfused ones within float rounding).
+  bool fuseOps = true;
 };
 
 /// A model's input or output as the graph declares it (-1 for unknown extents).

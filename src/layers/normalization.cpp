@@ -133,6 +133,7 @@ class LayerNormalization : public Layer {
       if (a.is_number_integer()) {
         axes_ = {a.get<int>()};
       } else if (a.is_array() && !a.empty()) {
+        axes_.clear();
         for (const auto& e : a) {
           if (!e.is_number_integer()) throw Error(c.where("axis") + " must be an integer or a list of integers, got " + a.dump());
           axes_.push_back(e.get<int>());

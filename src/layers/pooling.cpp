@@ -39,6 +39,8 @@ class Pooling1D : public Layer {
     requireChannelsLast(c);
   }
 
+  void build(const std::vector<SymShape>& inputShapes) override { outputShapes(inputShapes); }
+
   std::vector<SymShape> outputShapes(const std::vector<SymShape>& inputShapes) const override {
     const SymShape& s = oneShape(*this, inputShapes, 3);
     return {{s[0], convOutputLength(s[1], poolSize_, padding_, strides_), s[2]}};
@@ -69,6 +71,8 @@ class Pooling2D : public Layer {
     requireChannelsLast(c);
   }
 
+  void build(const std::vector<SymShape>& inputShapes) override { outputShapes(inputShapes); }
+
   std::vector<SymShape> outputShapes(const std::vector<SymShape>& inputShapes) const override {
     const SymShape& s = oneShape(*this, inputShapes, 4);
     return {{s[0], convOutputLength(s[1], poolSize_[0], padding_, strides_[0]),
@@ -93,6 +97,8 @@ class GlobalPooling : public Layer {
       : Layer(config, cls), mode_(mode), rank_(rank) {
     requireChannelsLast(cfg());
   }
+
+  void build(const std::vector<SymShape>& inputShapes) override { outputShapes(inputShapes); }
 
   std::vector<SymShape> outputShapes(const std::vector<SymShape>& inputShapes) const override {
     const SymShape& s = oneShape(*this, inputShapes, rank_);

@@ -56,6 +56,8 @@ class ZeroPadding2D : public Layer {
     requireChannelsLast(c);
   }
 
+  void build(const std::vector<SymShape>& inputShapes) override { outputShapes(inputShapes); }
+
   std::vector<SymShape> outputShapes(const std::vector<SymShape>& inputShapes) const override {
     const SymShape& s = oneShape(*this, inputShapes, 4);
     auto grow = [](int64_t d, const std::array<int, 2>& p) { return d < 0 ? d : d + p[0] + p[1]; };
@@ -78,6 +80,8 @@ class Cropping2D : public Layer {
     cropping_ = readPairs(c, "cropping", 0, true);
     requireChannelsLast(c);
   }
+
+  void build(const std::vector<SymShape>& inputShapes) override { outputShapes(inputShapes); }
 
   std::vector<SymShape> outputShapes(const std::vector<SymShape>& inputShapes) const override {
     const SymShape& s = oneShape(*this, inputShapes, 4);
@@ -115,6 +119,8 @@ class UpSampling2D : public Layer {
     if (interpolation_ != "nearest" && interpolation_ != "bilinear")
       throw Error(c.where("interpolation") + " must be \"nearest\" or \"bilinear\", got \"" + interpolation_ + "\"");
   }
+
+  void build(const std::vector<SymShape>& inputShapes) override { outputShapes(inputShapes); }
 
   std::vector<SymShape> outputShapes(const std::vector<SymShape>& inputShapes) const override {
     const SymShape& s = oneShape(*this, inputShapes, 4);

@@ -25,6 +25,18 @@ Json innerConfig(const Json& spec) {
   return spec.contains("config") && spec["config"].is_object() ? spec["config"] : Json::object();
 }
 
+// Runs `f`, prefixing errors from the wrapped layer with the wrapper's name.
+template <class F>
+auto inWrapper(const Layer& wrapper, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const DisposedError&) {
+    throw;
+  } catch (const Error& e) {
+    throw Error(wrapper.describe() + ": " + e.what());
+  }
+}
+
 bool jsonBool(const Json& j, const char* key) { return j.contains(key) && j[key].is_boolean() && j[key].get<bool>(); }
 
 // Base for wrappers: owns the inner layers and mirrors their weights in its own list.
@@ -97,13 +109,13 @@ class Bidirectional : public WrapperBase {
 
   std::vector<SymShape> outputShapes(const std::vector<SymShape>& in) const override {
     checkInputs(in.size());
-    std::vector<SymShape> fs = forward_->outputShapes(half(in, true));
+    std::vector<SymShape> fs = inWrapper(*this, [&] { return forward_->outputShapes(half(in, true)); });
     SymShape out = fs[0];
     if (mode_ == "concat" && out.back() >= 0) out.back() *= 2;
     std::vector<SymShape> r{out};
     if (mode_.empty()) r.push_back(out);
     if (returnState_) {
-      std::vector<SymShape> bs = backward_->outputShapes(half(in, false));
+      std::vector<SymShape> bs = inWrapper(*this, [&] { return backward_->outputShapes(half(in, false)); });
       r.insert(r.end(), fs.begin() + 1, fs.end());
       r.insert(r.end(), bs.begin() + 1, bs.end());
     }
@@ -112,8 +124,10 @@ class Bidirectional : public WrapperBase {
 
   void build(const std::vector<SymShape>& in) override {
     checkInputs(in.size());
-    forward_->ensureBuilt(half(in, true));
-    backward_->ensureBuilt(half(in, false));
+    inWrapper(*this, [&] {
+      forward_->ensureBuilt(half(in, true));
+      backward_->ensureBuilt(half(in, false));
+    });
     adoptWeights(*forward_, forward_->name() + "/");
     adoptWeights(*backward_, backward_->name() + "/");
   }
@@ -126,8 +140,8 @@ class Bidirectional : public WrapperBase {
     std::vector<Tensor> fin = half(inputs, true), bin = half(inputs, false);
     a.masks.assign(fin.size(), Tensor());
     a.masks[0] = mask;
-    std::vector<Tensor> y = forward_->call(fin, a);
-    std::vector<Tensor> yRev = backward_->call(bin, a);
+    std::vector<Tensor> y = inWrapper(*this, [&] { return forward_->call(fin, a); });
+    std::vector<Tensor> yRev = inWrapper(*this, [&] { return backward_->call(bin, a); });
     Tensor b = returnSequences_ ? reverse(yRev[0], {1}) : yRev[0];
     std::vector<Tensor> out;
     if (mode_ == "concat") out.push_back(concat({y[0], b}, -1));
@@ -180,7 +194,7 @@ class TimeDistributed : public WrapperBase {
 
   std::vector<SymShape> outputShapes(const std::vector<SymShape>& in) const override {
     expectShapes(in);
-    std::vector<SymShape> child = layer_->outputShapes({childShape(in[0])});
+    std::vector<SymShape> child = inWrapper(*this, [&] { return layer_->outputShapes({childShape(in[0])}); });
     if (child.size() != 1)
       throw Error(describe() + ": the wrapped " + layer_->describe() + " must have one output, got " +
                   std::to_string(child.size()));
@@ -191,7 +205,7 @@ class TimeDistributed : public WrapperBase {
 
   void build(const std::vector<SymShape>& in) override {
     expectShapes(in);
-    layer_->ensureBuilt({childShape(in[0])});
+    inWrapper(*this, [&] { layer_->ensureBuilt({childShape(in[0])}); });
     adoptWeights(*layer_, "");
   }
 
@@ -207,7 +221,7 @@ class TimeDistributed : public WrapperBase {
     CallArgs a;
     a.training = args.training;
     a.kwargs = args.kwargs;
-    std::vector<Tensor> y = layer_->call({reshape(x, folded)}, a);
+    std::vector<Tensor> y = inWrapper(*this, [&] { return layer_->call({reshape(x, folded)}, a); });
     if (y.size() != 1)
       throw Error(describe() + ": the wrapped " + layer_->describe() + " must have one output, got " +
                   std::to_string(y.size()));

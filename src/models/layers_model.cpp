@@ -42,6 +42,7 @@ std::vector<Tensor> LayersModel::predict(const std::vector<Tensor>& xs, const Pr
                   ", input " + std::to_string(i) + " has " + shapeString(xs[i].shape()));
   }
   const int64_t n = xs[0].shape()[0];
+  m.fuseForInference = options.fuseOps;
   if (n <= options.batchSize) return tidy([&] { return m.predictBatch(xs); });
   return tidy([&] {
     std::vector<std::vector<Tensor>> parts(m.outputs.size());

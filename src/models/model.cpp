@@ -1,6 +1,8 @@
 // Building the graph of a Keras model from its config and running it.
 #include "models/model.h"
 
+#include "models/inference_plan.h"
+
 #include <set>
 
 #include "strata/engine.h"
@@ -287,9 +289,21 @@ std::vector<Tensor> Model::call(const std::vector<Tensor>& in, const CallArgs& a
     values[inputs[i]] = x;
     if (i < args.masks.size() && args.masks[i].defined()) masks[inputs[i]] = args.masks[i];
   }
-  for (const Node& n : nodes) {
+  const bool fused = !args.training && fuseForInference;
+  if (fused && !plan_) plan_ = std::make_shared<InferencePlan>(planInference(*this));
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    const Node& n = nodes[k];
     Layer& l = *layers[n.layer];
     if (dynamic_cast<InputLayer*>(&l)) continue;
+    if (fused) {
+      if (auto f = plan_->fusedAt.find(static_cast<int>(k)); f != plan_->fusedAt.end()) {
+        FusedConv& fc = plan_->fused[f->second];
+        const TensorRef& src = nodes[fc.convNode].inputs[0];
+        values[TensorRef{n.layer, n.index, 0}] = runFused(*this, fc, values.at(src));
+        continue;
+      }
+      if (plan_->skip[k]) continue;
+    }
     std::vector<Tensor> ins, inMasks;
     bool anyMask = false;
     for (const TensorRef& r : n.inputs) {

@@ -54,6 +54,9 @@ class Model : public Layer {
   /// Runs the graph on concrete inputs after checking their count and shapes.
   std::vector<Tensor> predictBatch(const std::vector<Tensor>& inputs, bool training = false);
 
+  /// Inference runs Conv+BatchNorm(+ReLU) chains as fused convolutions with folded weights.
+  bool fuseForInference = true;
+
   std::vector<std::unique_ptr<Layer>> layers;
   std::vector<Node> nodes;  ///< topological order
   std::vector<TensorRef> inputs, outputs;
@@ -72,6 +75,7 @@ class Model : public Layer {
   SymShape shapeOf(const TensorRef& r) const;
   int layerIndex(const std::string& name, const std::string& context) const;
   bool sequential_ = false;
+  std::shared_ptr<struct InferencePlan> plan_;
 };
 
 }  // namespace strata::layers

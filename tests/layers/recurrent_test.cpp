@@ -408,6 +408,61 @@ TEST(Bidirectional, ReturnStateMaskAndReplacedWeights) {
   EXPECT_FALSE(bi->computeMask({}, args.masks).defined());
 }
 
+// A Keras (Python) model converted to TF.js: Bidirectional(GRU reset_after=True) with the
+// cell-scoped weight names Keras writes. TF.js 4.22 itself rejects reset_after.
+TEST(Bidirectional, LoadsKerasConvertedGruResetAfter) {
+  const size_t B = 2, T = 5, F = 3, U = 2;
+  Json gru = {{"name", "gru"}, {"trainable", true}, {"dtype", "float32"}, {"return_sequences", true},
+              {"return_state", false}, {"go_backwards", false}, {"stateful", false}, {"unroll", false},
+              {"time_major", false}, {"units", U}, {"activation", "tanh"}, {"recurrent_activation", "sigmoid"},
+              {"use_bias", true}, {"dropout", 0.0}, {"recurrent_dropout", 0.0}, {"implementation", 2},
+              {"reset_after", true}};
+  Json layers = Json::array(
+      {Json{{"class_name", "InputLayer"},
+            {"config", {{"batch_input_shape", {nullptr, T, F}}, {"dtype", "float32"}, {"name", "input_1"}}}},
+       Json{{"class_name", "Bidirectional"},
+            {"config",
+             {{"name", "bidirectional"}, {"trainable", true}, {"layer", {{"class_name", "GRU"}, {"config", gru}}},
+              {"merge_mode", "concat"}}}}});
+  std::vector<std::pair<std::string, st::Shape>> specs = {
+      {"bidirectional/forward_gru/gru_cell/kernel", {3, 6}},  {"bidirectional/forward_gru/gru_cell/recurrent_kernel", {2, 6}},
+      {"bidirectional/forward_gru/gru_cell/bias", {2, 6}},    {"bidirectional/backward_gru/gru_cell/kernel", {3, 6}},
+      {"bidirectional/backward_gru/gru_cell/recurrent_kernel", {2, 6}}, {"bidirectional/backward_gru/gru_cell/bias", {2, 6}}};
+  Json manifestWeights = Json::array();
+  std::vector<Vec> values;
+  std::vector<uint8_t> bin;
+  uint32_t seed = 50;
+  for (auto& [name, shape] : specs) {
+    manifestWeights.push_back({{"name", name}, {"shape", shape}, {"dtype", "float32"}});
+    Vec v = randomVec(static_cast<size_t>(shape[0] * shape[1]), seed++);
+    const auto* p = reinterpret_cast<const uint8_t*>(v.data());
+    bin.insert(bin.end(), p, p + v.size() * sizeof(float));
+    values.push_back(v);
+  }
+  Json model = {{"format", "layers-model"},
+                {"generatedBy", "keras v2.13.1"},
+                {"convertedBy", "TensorFlow.js Converter v4.22.0"},
+                {"modelTopology",
+                 {{"keras_version", "2.13.1"},
+                  {"backend", "tensorflow"},
+                  {"model_config", {{"class_name", "Sequential"}, {"config", {{"name", "sequential"}, {"layers", layers}}}}}}},
+                {"weightsManifest", Json::array({{{"paths", {"group1-shard1of1.bin"}}, {"weights", manifestWeights}}})}};
+  auto m = st::loadLayersModelFromMemory(model.dump(), {{"group1-shard1of1.bin", bin}});
+  Vec x = randomVec(B * T * F, 60, 1.0f);
+  st::Tensor y = m.predict(st::tensor(x, {2, 5, 3}));
+  ASSERT_EQ(y.shape(), (st::Shape{2, 5, 4}));
+  RefResult f = reference(Kind::gruAfter, x, B, T, F, U, {values[0], values[1], values[2]}, true, false, {}, sig);
+  RefResult b = reference(Kind::gruAfter, x, B, T, F, U, {values[3], values[4], values[5]}, true, true, {}, sig);
+  Vec want(B * T * 2 * U);
+  for (size_t n = 0; n < B; ++n)
+    for (size_t t = 0; t < T; ++t)
+      for (size_t j = 0; j < U; ++j) {
+        want[(n * T + t) * 2 * U + j] = f.seq[(n * T + t) * U + j];
+        want[(n * T + t) * 2 * U + U + j] = b.seq[(n * T + (T - 1 - t)) * U + j];  // re-reversed
+      }
+  expectNear(y, want);
+}
+
 // ---- TimeDistributed ---------------------------------------------------------------------
 
 TEST(TimeDistributed, AppliesTheLayerToEveryStep) {

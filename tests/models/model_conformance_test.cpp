@@ -91,14 +91,18 @@ TEST_P(ModelConformance, PredictsLikeTfjs) {
 TEST_P(ModelConformance, SavedModelReloadsIdentically) {
   if (GetParam().backend != "reference") GTEST_SKIP() << "save/load is backend-independent";
   auto model = st::loadLayersModel((dir() / "model.json").string());
-  fs::path out = fs::temp_directory_path() / ("strata_save_" + std::to_string(::getpid()) + "_" + entry()["name"].get<std::string>());
+  // Kept for tests/conformance/check_saved.mjs, which loads these in TF.js (ctest runs it next).
+  fs::path out = modelsDir().parent_path() / "strata_saved" / entry()["name"].get<std::string>();
+  fs::remove_all(out);
   model.save(out.string());
   auto again = st::loadLayersModel((out / "model.json").string());
   auto inputs = load("input_", entry()["numInputs"]);
   auto a = model.predict(inputs);
   auto b = again.predict(inputs);
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].dataSync(), b[i].dataSync()) << "output " << i;
-  fs::remove_all(out);
+  auto wa = model.getWeights(), wb = again.getWeights();
+  ASSERT_EQ(wa.size(), wb.size());
+  for (size_t i = 0; i < wa.size(); ++i) EXPECT_EQ(wa[i].dataSync(), wb[i].dataSync()) << "weight " << i;
 }
 
 std::string paramName(const ::testing::TestParamInfo<Param>& info) {
@@ -127,6 +131,38 @@ TEST(ModelCoverage, EveryLayerClassOfTheIssueIsExercised) {
       "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed"};
   for (const char* c : required) EXPECT_TRUE(seen.count(c)) << "no TF.js model uses layer class " << c;
   EXPECT_GE(index()["models"].size(), 30u);
+}
+
+}  // namespace
+
+namespace {
+
+// Folding BatchNormalization into convolutions changes results only by float rounding, and the
+// folded graph runs no FusedBatchNorm kernel (MobileNetV2 becomes a chain of fused convolutions).
+TEST(InferenceFusion, FoldedMatchesUnfolded) {
+  ASSERT_FALSE(index().contains("missing"));
+  st::setBackend("reference");
+  for (const char* name : {"mobilenet_v2", "mobilenetv2_block", "batchnorm_after_conv"}) {
+    fs::path dir = modelsDir() / name;
+    if (!fs::exists(dir)) {
+      ADD_FAILURE() << "fixture " << name << " missing";
+      continue;
+    }
+    auto model = st::loadLayersModel((dir / "model.json").string());
+    auto x = st::loadNpy((dir / "input_0.npy").string());
+    st::Tensor fusedOut, plainOut;
+    model.predict(x).dispose();  // folds the weights once; later calls reuse them
+    auto fusedProfile = st::profile([&] { fusedOut = model.predict(x, {.fuseOps = true}); });
+    auto plainProfile = st::profile([&] { plainOut = model.predict(x, {.fuseOps = false}); });
+    expectClose(fusedOut, plainOut, 1e-5, 1e-4, name);
+    auto count = [](const st::ProfileInfo& p, const std::string& k) {
+      return std::count_if(p.kernels.begin(), p.kernels.end(), [&](const auto& e) { return e.name == k; });
+    };
+    // batchnorm_after_conv also has BatchNormalization layers that follow no convolution.
+    if (std::string(name) != "batchnorm_after_conv") EXPECT_EQ(count(fusedProfile, "FusedBatchNorm"), 0) << name;
+    EXPECT_LT(count(fusedProfile, "FusedBatchNorm"), count(plainProfile, "FusedBatchNorm")) << name;
+    EXPECT_LT(fusedProfile.kernels.size(), plainProfile.kernels.size()) << name;
+  }
 }
 
 }  // namespace

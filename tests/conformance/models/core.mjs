@@ -23,6 +23,37 @@ function activationEach(tf, activations, inputShape, units) {
   });
 }
 
+// TF.js 4.22 has no SpatialDropout2D (Keras does). This stand-in writes Keras's config
+// (rate, noise_shape, seed, data_format) and, like every dropout, is the identity at inference,
+// which is all the fixtures need from it; training drops whole channels as Keras does.
+let spatialDropout2dClass = null;
+function spatialDropout2d(tf, args) {
+  if (spatialDropout2dClass == null) {
+    class SpatialDropout2D extends tf.layers.Layer {
+      constructor(a) {
+        super(a);
+        this.rate = a.rate;
+        this.seed = a.seed ?? null;
+        this.dataFormat = a.dataFormat ?? 'channelsLast';
+        this.supportsMasking = true;
+      }
+      computeOutputShape(s) { return s; }
+      call(inputs, kwargs) {
+        const x = Array.isArray(inputs) ? inputs[0] : inputs;
+        if (!kwargs.training) return x.clone();
+        return tf.dropout(x, this.rate, [x.shape[0], 1, 1, x.shape[3]], this.seed ?? undefined);
+      }
+      getConfig() {
+        return { ...super.getConfig(), rate: this.rate, noiseShape: null, seed: this.seed, dataFormat: this.dataFormat };
+      }
+    }
+    SpatialDropout2D.className = 'SpatialDropout2D';
+    tf.serialization.registerClass(SpatialDropout2D);
+    spatialDropout2dClass = SpatialDropout2D;
+  }
+  return new spatialDropout2dClass(args);
+}
+
 export const models = [
   // ---- Dense ------------------------------------------------------------------------------
   {
@@ -112,6 +143,18 @@ export const models = [
       return m;
     },
     inputs: [{ shape: [3, 4, 5] }],
+  },
+  {
+    name: 'core_spatial_dropout2d_inference',
+    build: (tf) => {
+      const m = tf.sequential();
+      m.add(tf.layers.dense({ units: 3, activation: 'relu', inputShape: [4, 5, 2] }));
+      m.add(spatialDropout2d(tf, { rate: 0.4 }));
+      m.add(tf.layers.flatten());
+      m.add(tf.layers.dense({ units: 2 }));
+      return m;
+    },
+    inputs: [{ shape: [2, 4, 5, 2] }],
   },
   // ---- Reshape / Permute / RepeatVector / Flatten -------------------------------------------
   {

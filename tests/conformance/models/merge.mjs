@@ -1,6 +1,22 @@
 // Conformance models for the merge layers: every elementwise merge with two and three inputs,
 // shared layers, the rank-broadcast rule, Concatenate on a non-last axis and Dot with and
-// without normalize (ranks 2 and 3, mixed ranks). (Subtract is not in TF.js 4.22.)
+// without normalize (ranks 2 and 3, mixed ranks).
+
+// TF.js 4.22 has no Subtract layer; Keras's (exactly two inputs of one shape, inputs[0] -
+// inputs[1]) is defined here so that a model using it can be saved and predicted. For this
+// class the oracle is this definition, not TF.js.
+let subtractClass = null;
+function subtractLayer(tf, config) {
+  if (!subtractClass) {
+    subtractClass = class Subtract extends tf.layers.Layer {
+      static className = 'Subtract';
+      computeOutputShape(inputShape) { return inputShape[0]; }
+      call(inputs) { return tf.tidy(() => tf.sub(inputs[0], inputs[1])); }
+    };
+    tf.serialization.registerClass(subtractClass);
+  }
+  return new subtractClass(config);
+}
 
 export const models = [
   {
@@ -17,7 +33,9 @@ export const models = [
       const avg = tf.layers.average({}).apply([ha, hb]);
       const max = tf.layers.maximum({}).apply([ha, hb]);
       const min = tf.layers.minimum({}).apply([ha, hb]);
-      return tf.model({ inputs: [a, b], outputs: [add, mul, avg, max, min] });
+      const diff = subtractLayer(tf, {}).apply([ha, hb]);
+      const back = subtractLayer(tf, {}).apply([hb, add]);
+      return tf.model({ inputs: [a, b], outputs: [add, mul, avg, max, min, diff, back] });
     },
     inputs: [{ shape: [3, 4] }, { shape: [3, 4] }],
   },

@@ -1,0 +1,35 @@
+// Inference-time graph rewriting: a Conv2D/DepthwiseConv2D followed by BatchNormalization (and
+// optionally ReLU/ReLU6) runs as one fused convolution with folded weights and bias. Folded
+// weights are cached and recomputed when any source weight changes.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "models/model.h"
+
+namespace strata::layers {
+
+/// One fused chain: the conv node, the BN node, an optional activation node.
+struct FusedConv {
+  int convNode = -1, bnNode = -1, actNode = -1;
+  bool depthwise = false;
+  Tensor kernel, bias;  ///< folded
+  std::vector<const void*> sources;  ///< storages the folded values were computed from
+  Activation activation = Activation::linear;
+  std::array<int, 2> strides{1, 1}, dilations{1, 1};
+  Padding pad;
+};
+
+struct InferencePlan {
+  std::vector<FusedConv> fused;
+  std::map<int, int> fusedAt;   ///< node index of the chain's last node -> index in `fused`
+  std::vector<bool> skip;       ///< nodes computed by a fused chain
+};
+
+/// Finds the chains in `model` (nodes in its topological order).
+InferencePlan planInference(Model& model);
+/// Runs chain `f` on input x, refolding weights first if they changed.
+Tensor runFused(Model& model, FusedConv& f, const Tensor& x);
+
+}  // namespace strata::layers
