@@ -34,6 +34,11 @@ class BaseConv : public Layer {
     dilation_ = readPositiveInts(c, "dilation_rate", rank, std::vector<int>(rank, 1));
     activation_ = readActivation(c, describe());
     useBias_ = c.getBool("use_bias", true);
+    // Keras writes "groups": 1; TF.js has no grouped convolution (its kernel shape would not
+    // match a grouped model's weights), so anything else is refused here with a clear message.
+    if (c.has("groups") && c.getInt("groups") != 1)
+      throw Error(c.where("groups") + " is " + std::to_string(c.getInt("groups")) +
+                  "; grouped convolutions are not supported (TF.js has none)");
   }
 
  protected:

@@ -3,6 +3,7 @@
 // TF.js output-length rules, and input checks whose errors name the layer.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>

@@ -32,6 +32,8 @@ auto inWrapper(const Layer& wrapper, F&& f) -> decltype(f()) {
     return f();
   } catch (const DisposedError&) {
     throw;
+  } catch (const OutOfMemoryError&) {
+    throw;
   } catch (const Error& e) {
     throw Error(wrapper.describe() + ": " + e.what());
   }
@@ -47,6 +49,8 @@ class WrapperBase : public Layer {
  protected:
   // Appends `inner`'s weights to this layer's list as "<prefix><name>".
   void adoptWeights(Layer& inner, const std::string& prefix) {
+    for (const Weight& w : weights_)
+      if (w.name.rfind(prefix, 0) == 0) return;  // adopted already (build called again)
     for (Weight* w : inner.allWeights()) weights_.push_back(Weight{prefix + w->name, w->value, w->trainable});
   }
   // Hands this layer's (possibly replaced) variables back to the inner layers, in adoption order.

@@ -121,6 +121,8 @@ Variable& Layer::addWeight(const std::string& name, const Shape& shape, bool tra
     if (d < 0)
       throw Error(describe() + ": weight '" + name + "' needs a known shape, got " + shapeString(shape) +
                   " (is an input dimension unknown?)");
+  if (shapeSize(shape) > (int64_t{1} << 31))
+    throw Error(describe() + ": weight '" + name + "' of shape " + shapeString(shape) + " is too large");
   Variable v = variable(zeros(shape), trainable, "");
   weights_.push_back(Weight{name, v, trainable});
   return weights_.back().value;

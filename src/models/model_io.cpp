@@ -79,7 +79,25 @@ void assignWeights(layers::Model& model, const std::vector<layers::NamedWeight>&
       throw Error(context + ": the manifest provides no value for weight '" + name + "'");
 }
 
+LayersModel fromJsonUnchecked(const std::string& text, const layers::ShardReader& read, const std::string& context);
+
+// Every JSON type error a layer's config reader did not anticipate still becomes one clear
+// strata::Error naming the file (the loader is fuzzed: no other exception may escape).
 LayersModel fromJson(const std::string& text, const layers::ShardReader& read, const std::string& context) {
+  try {
+    return fromJsonUnchecked(text, read, context);
+  } catch (const Error&) {
+    throw;
+  } catch (const Json::exception& e) {
+    throw Error(context + ": unexpected value in model.json: " + e.what());
+  } catch (const std::length_error& e) {
+    throw Error(context + ": a size in model.json is too large: " + e.what());
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemoryError(context + ": out of memory while building the model (is a layer size absurd?)");
+  }
+}
+
+LayersModel fromJsonUnchecked(const std::string& text, const layers::ShardReader& read, const std::string& context) {
   Json j;
   try {
     j = Json::parse(text);

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "strata/engine.h"
+#include "strata/grad.h"
 #include "strata/layer.h"
 #include "strata/ops.h"
 
@@ -126,6 +127,9 @@ TEST_F(SpatialLayers, Conv2DConfigErrorsNameLayerAndKey) {
                    {"'pf'", "padding", "full"});
   expectThrowsWith([] { createLayer("Conv2D", {{"name", "zf"}, {"filters", 0}, {"kernel_size", 3}}, "t"); },
                    {"'zf'", "filters"});
+  expectThrowsWith([] { createLayer("Conv2D", {{"name", "gr"}, {"filters", 4}, {"kernel_size", 3}, {"groups", 2}}, "t"); },
+                   {"'gr'", "groups"});
+  EXPECT_NO_THROW(createLayer("Conv2D", {{"filters", 4}, {"kernel_size", 3}, {"groups", 1}}, "t"));
   auto causal = createLayer("Conv2D", {{"name", "cc"}, {"filters", 2}, {"kernel_size", 3}, {"padding", "causal"}}, "t");
   causal->ensureBuilt({{-1, 5, 5, 1}});
   expectThrowsWith([&] { causal->call({zeros({1, 5, 5, 1})}, {}); }, {"'cc'", "causal"});
@@ -354,6 +358,27 @@ TEST_F(SpatialLayers, BatchNormalizationTrainingUsesBatchStatsAndUpdatesMovingSt
   // inference afterwards uses the moved statistics and leaves them alone
   run(*l, x, false);
   expectNear(l->ownWeights()[2].value, {1.2f, 2.9f}, 1e-5f);
+}
+
+TEST_F(SpatialLayers, BatchNormalizationTrainingUnderGradientTape) {
+  auto l = make("BatchNormalization", {{"momentum", 0.5}});
+  l->ensureBuilt({{-1, 2, 2, 3}});
+  Tensor x = seeded({2, 2, 2, 3}, 2.0f);
+  Variable gamma = l->ownWeights()[0].value, beta = l->ownWeights()[1].value;
+  setWeight(*l, 0, tensor({1, 2, 3}));
+  CallArgs args;
+  args.training = true;
+  auto r = variableGrads([&] { return sum(mul(l->call({x}, args)[0], seeded({2, 2, 2, 3}, 1.0f, 4))); }, {gamma, beta});
+  ASSERT_EQ(r.grads.size(), 2u);
+  // d/dbeta of sum(y * w) is the per-channel sum of w
+  expectClose(r.grads.at(beta.name()), sum(seeded({2, 2, 2, 3}, 1.0f, 4), {0, 1, 2}), 1e-5f);
+  // moving mean moved halfway from 0 to the batch mean
+  expectClose(l->ownWeights()[2].value, mul(mean(x, {0, 1, 2}), scalar(0.5f)), 1e-5f);
+
+  // TF.js crashes here (it reads gamma/beta unconditionally); Strata normalizes without them.
+  auto bare = make("BatchNormalization", {{"center", false}, {"scale", false}});
+  Tensor y = run(*bare, x, /*training=*/true);
+  expectClose(mean(y, {0, 1, 2}), zeros({3}), 1e-5f);
 }
 
 TEST_F(SpatialLayers, LayerNormalization) {

@@ -408,6 +408,19 @@ TEST(Bidirectional, ReturnStateMaskAndReplacedWeights) {
   EXPECT_FALSE(bi->computeMask({}, args.masks).defined());
 }
 
+TEST(Bidirectional, KerasExplicitBackwardLayer) {
+  Json fwd = {{"class_name", "LSTM"}, {"config", {{"name", "f"}, {"units", 3}}}};
+  Json back = {{"class_name", "GRU"}, {"config", {{"name", "b"}, {"units", 3}, {"go_backwards", true}}}};
+  auto bi = makeLayer("Bidirectional", {{"layer", fwd}, {"backward_layer", back}}, {{-1, 4, 2}});
+  auto& w = bi->ownWeights();
+  ASSERT_EQ(w.size(), 6u);
+  EXPECT_EQ(w[0].name, "forward_f/kernel");
+  EXPECT_EQ(w[3].name, "backward_b/kernel");
+  EXPECT_EQ(w[3].value.shape(), (st::Shape{2, 9}));
+  back["config"]["go_backwards"] = false;
+  EXPECT_THROW(st::layers::createLayer("Bidirectional", {{"layer", fwd}, {"backward_layer", back}}, "t"), st::Error);
+}
+
 // A Keras (Python) model converted to TF.js: Bidirectional(GRU reset_after=True) with the
 // cell-scoped weight names Keras writes. TF.js 4.22 itself rejects reset_after.
 TEST(Bidirectional, LoadsKerasConvertedGruResetAfter) {

@@ -33,11 +33,23 @@ export const models = [
       const avg = tf.layers.average({}).apply([ha, hb]);
       const max = tf.layers.maximum({}).apply([ha, hb]);
       const min = tf.layers.minimum({}).apply([ha, hb]);
-      const diff = subtractLayer(tf, {}).apply([ha, hb]);
-      const back = subtractLayer(tf, {}).apply([hb, add]);
-      return tf.model({ inputs: [a, b], outputs: [add, mul, avg, max, min, diff, back] });
+      return tf.model({ inputs: [a, b], outputs: [add, mul, avg, max, min] });
     },
     inputs: [{ shape: [3, 4] }, { shape: [3, 4] }],
+  },
+  {
+    // Keras's Subtract (see subtractLayer above), in its own model so that the others still
+    // round-trip through TF.js (which cannot load this class).
+    name: 'merge_subtract_keras',
+    build: (tf) => {
+      const a = tf.input({ shape: [2, 3] });
+      const b = tf.input({ shape: [2, 3] });
+      const h = tf.layers.dense({ units: 3 }).apply(b);
+      const diff = subtractLayer(tf, {}).apply([a, h]);
+      const back = subtractLayer(tf, {}).apply([h, diff]);
+      return tf.model({ inputs: [a, b], outputs: [diff, back] });
+    },
+    inputs: [{ shape: [2, 2, 3] }, { shape: [2, 2, 3] }],
   },
   {
     name: 'merge_three_inputs',
