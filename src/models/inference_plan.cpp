@@ -120,8 +120,14 @@ InferencePlan planInference(Model& m) {
       return std::array<int, 2>{c[key][0].get<int>(), c[key][c[key].size() > 1 ? 1 : 0].get<int>()};
     };
     f.strides = ints("strides", {1, 1});
-    f.dilations = ints("dilation_rate", {1, 1});
-    f.pad = Padding(c.contains("padding") ? c["padding"].get<std::string>() : std::string("valid"));
+    // TF.js's DepthwiseConv2D ignores dilation_rate (and so does the layer): fold the same way.
+    f.dilations = depthwise ? std::array<int, 2>{1, 1} : ints("dilation_rate", {1, 1});
+    std::string padding = c.contains("padding") && c["padding"].is_string() ? c["padding"].get<std::string>() : "valid";
+    if (padding != "same" && padding != "valid") {
+      if (!depthwise) continue;  // Conv2D rejects other paddings itself; leave it unfused
+      padding = "valid";         // TF.js treats causal as valid for depthwise
+    }
+    f.pad = Padding(padding);
     int last = bnNode;
     int act = soleConsumer(m, bnNode);
     if (act >= 0)

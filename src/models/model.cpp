@@ -168,10 +168,13 @@ void Model::buildFunctional(const Json& config, const std::string& context) {
       continue;
     }
     const Json inbound = e.contains("inbound_nodes") ? e["inbound_nodes"] : Json::array();
+    // A nested model's own graph is its node 0, so its calls in this model are numbered from 1
+    // (Keras and TF.js both number them this way in saved configs).
+    const int firstIndex = isModelClass(e["class_name"].get<std::string>()) ? 1 : 0;
     if (!inbound.is_array()) throw Error(jsonPath(context, where + ".inbound_nodes must be a list"));
     for (size_t n = 0; n < inbound.size(); ++n) {
       const Json& node = inbound[n];
-      Pending p{li, static_cast<int>(n), {}, Json::object()};
+      Pending p{li, static_cast<int>(n) + firstIndex, {}, Json::object()};
       std::string nwhere = where + ".inbound_nodes[" + std::to_string(n) + "]";
       std::vector<Json> history;
       if (node.is_object()) {  // Keras 3: {"args": [...], "kwargs": {...}}

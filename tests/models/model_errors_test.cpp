@@ -157,6 +157,24 @@ TEST_F(ModelFiles, QuantizedWeights) {
   EXPECT_EQ(w[1].dataSync(), (std::vector<float>{1, -2}));
 }
 
+// Two weight groups, the first split across two shard files, the second uint16-quantized.
+TEST_F(ModelFiles, SeveralGroupsAndShards) {
+  Json m = denseModel();
+  m["weightsManifest"] = Json::parse(R"([
+    {"paths": ["a1.bin", "a2.bin"], "weights": [{"name": "d1/kernel", "shape": [3, 2], "dtype": "float32"}]},
+    {"paths": ["b.bin"], "weights": [{"name": "d1/bias", "shape": [2], "dtype": "float32",
+                                      "quantization": {"dtype": "uint16", "min": -1.0, "scale": 0.25}}]}])");
+  std::ofstream(dir_ / "model.json") << m.dump();
+  std::ofstream(dir_ / "a1.bin", std::ios::binary).write(reinterpret_cast<const char*>(weights_.data()), 10);
+  std::ofstream(dir_ / "a2.bin", std::ios::binary).write(reinterpret_cast<const char*>(weights_.data()) + 10, 14);
+  uint16_t q[2] = {4, 300};  // -1 + 4/4 = 0, -1 + 300/4 = 74
+  std::ofstream(dir_ / "b.bin", std::ios::binary).write(reinterpret_cast<const char*>(q), 4);
+  auto model = st::loadLayersModel((dir_ / "model.json").string());
+  auto w = model.getWeights();
+  EXPECT_EQ(w[0].dataSync(), std::vector<float>(weights_.begin(), weights_.begin() + 6));
+  EXPECT_EQ(w[1].dataSync(), (std::vector<float>{0, 74}));
+}
+
 TEST_F(ModelFiles, WrongInputShapeOrCount) {
   auto model = st::loadLayersModel(write(denseModel(), weights_));
   try {
