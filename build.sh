@@ -2,13 +2,14 @@
 # Set up a fresh Debian 12 machine, build Strata, and run the demo or every test.
 #   ./build.sh demo    installs what is missing, builds, runs `strata demo`
 #   ./build.sh test    installs what is missing, builds, runs every test (ctest + GoogleTest),
-#                      then the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#                      then the same suite built with clang under AddressSanitizer +
+#                      UndefinedBehaviorSanitizer, plus a one-minute libFuzzer run of the loader
 set -euo pipefail
 cd "$(dirname "$0")"
 mode="${1:-demo}"
 
-packages=(build-essential cmake ninja-build pkg-config git nodejs npm
-          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev)
+packages=(build-essential cmake ninja-build pkg-config git nodejs npm clang libclang-rt-14-dev
+          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev libdnnl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -42,8 +43,9 @@ case "$mode" in
     (cd tests/conformance && npm install --no-audit --no-fund --loglevel=error)
     build build
     (cd build && ctest --output-on-failure)
-    echo "== the same suite under ASan + UBSan"
-    build build-asan -DSTRATA_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_BUILD_BENCH=OFF
+    echo "== the same suite under ASan + UBSan (clang), and the loader fuzzer"
+    build build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSTRATA_SANITIZE=ON -DSTRATA_FUZZ=ON \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_BUILD_BENCH=OFF
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure)
     ;;
   *)

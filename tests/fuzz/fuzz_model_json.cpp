@@ -2,7 +2,7 @@
 // throw strata::Error: no crash, leak, hang or other exception.
 //   Short run (CI):  build-asan/tests/fuzz/fuzz_model_json -max_total_time=60 tests/fuzz/corpus
 //   Long run:        build-asan/tests/fuzz/fuzz_model_json -max_total_time=3600 -jobs=2 CORPUS_DIR tests/fuzz/corpus
-// (build with: CC=clang CXX=clang++ cmake -DSTRATA_SANITIZE=ON -DSTRATA_FUZZ=ON)
+// (built by `./build.sh test` in build-asan: clang, -DSTRATA_SANITIZE=ON -DSTRATA_FUZZ=ON)
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>

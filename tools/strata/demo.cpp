@@ -20,8 +20,8 @@ void runDemo() {
     setBackend(s.name);
     MemoryInfo before = memory();
     Tensor x = tensor({1, 2, 3, 4}, {2, 2});
-    Tensor y = tidy([&] { return relu(x * x + 1.0f); });
-    std::printf("backend %-10s relu(x * x + 1) = %s\n", s.name.c_str(), y.toString().c_str() + 7);
+    Tensor y = tidy([&] { return relu(matMul(x, x) + 1.0f); });
+    std::printf("backend %-10s relu(x @ x + 1) = %s\n", s.name.c_str(), y.toString().c_str() + 7);
     auto g = grad([](const Tensor& t) { return sum(square(t)); });
     Tensor dx = g(x);
     std::printf("  d/dx sum(x^2) = 2x: %s\n", dx.toString().c_str() + 7);
