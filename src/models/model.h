@@ -76,6 +76,8 @@ class Model : public Layer {
   int layerIndex(const std::string& name, const std::string& context) const;
   bool sequential_ = false;
   std::shared_ptr<struct InferencePlan> plan_;
+  std::map<std::string, int> layerByName_;           // name -> index in layers
+  std::map<std::pair<int, int>, int> nodeByCall_;    // (layer, call index) -> index in nodes
 };
 
 }  // namespace strata::layers

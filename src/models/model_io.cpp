@@ -20,9 +20,13 @@ namespace {
 constexpr size_t kShardBytes = 4 * 1024 * 1024;  // TF.js's default shard size
 
 std::vector<uint8_t> readFile(const fs::path& p, const std::string& what) {
-  std::ifstream in(p, std::ios::binary);
+  std::ifstream in(p, std::ios::binary | std::ios::ate);
   if (!in) throw Error(what + " not found at '" + p.string() + "'");
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes(static_cast<size_t>(in.tellg()));
+  in.seekg(0);
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
+    throw Error(what + " at '" + p.string() + "' could not be read");
+  return bytes;
 }
 
 // Matches manifest weights to the model's by "<layer>/<weight>" as TF.js does, including its
@@ -114,7 +118,8 @@ LayersModel fromJsonUnchecked(const std::string& text, const layers::ShardReader
   std::string cls = mc["class_name"].get<std::string>();
   if (cls != "Sequential" && cls != "Model" && cls != "Functional")
     throw Error(context + ": modelTopology.model_config.class_name '" + cls + "' is not Sequential, Model or Functional");
-  Json config = mc.contains("config") ? mc["config"] : Json::object();
+  static const Json kEmpty = Json::object();
+  const Json& config = mc.contains("config") ? mc["config"] : kEmpty;
   // Layer objects own variables: build inside tidy so temporaries of construction are freed.
   std::shared_ptr<layers::Model> model;
   tidy([&] { model = std::make_shared<layers::Model>(cls, config, context); });

@@ -108,11 +108,11 @@ std::vector<NamedWeight> readWeights(const Json& manifest, const ShardReader& re
         } else if (stored == "uint8" || stored == "uint16") {
           if (!q->contains("scale") || !(*q)["scale"].is_number() || !q->contains("min") || !(*q)["min"].is_number())
             throw Error(context + ": " + where + " ('" + name + "') quantization needs numeric 'min' and 'scale'");
-          double scale = (*q)["scale"].get<double>(), mn = (*q)["min"].get<double>();
-          for (int64_t i = 0; i < n; ++i) {
-            uint32_t qv = stored == "uint8" ? p[i] : static_cast<uint32_t>(p[2 * i] | (p[2 * i + 1] << 8));
-            v[i] = static_cast<float>(qv * scale + mn);
-          }
+          const double scale = (*q)["scale"].get<double>(), mn = (*q)["min"].get<double>();
+          if (stored == "uint8")
+            for (int64_t i = 0; i < n; ++i) v[i] = static_cast<float>(p[i] * scale + mn);
+          else
+            for (int64_t i = 0; i < n; ++i) v[i] = static_cast<float>((p[2 * i] | (p[2 * i + 1] << 8)) * scale + mn);
         } else {
           throw Error(context + ": " + where + " ('" + name + "') has unsupported quantization dtype '" + stored + "'");
         }
