@@ -60,6 +60,10 @@ namespace detail {
 void startScope();
 void endScope(const std::vector<const Tensor*>& keepers);
 inline void collectTensors(const Tensor& t, std::vector<const Tensor*>& out) { out.push_back(&t); }
+// Anything else holds no tensors (declared first so the containers below can contain it).
+template <class T>
+  requires(!std::is_base_of_v<Tensor, T>)
+void collectTensors(const T&, std::vector<const Tensor*>&) {}
 template <class T>
 void collectTensors(const std::vector<T>& v, std::vector<const Tensor*>& out) {
   for (const auto& x : v) collectTensors(x, out);
@@ -77,9 +81,6 @@ template <class... Ts>
 void collectTensors(const std::tuple<Ts...>& t, std::vector<const Tensor*>& out) {
   std::apply([&](const auto&... x) { (collectTensors(x, out), ...); }, t);
 }
-template <class T>
-  requires(!std::is_base_of_v<Tensor, T>)
-void collectTensors(const T&, std::vector<const Tensor*>&) {}
 }  // namespace detail
 
 /// Runs `fn` and disposes every tensor created inside it except those it returns (a Tensor, or

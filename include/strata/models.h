@@ -9,11 +9,13 @@
 
 #include "strata/layer.h"
 #include "strata/tensor.h"
+#include "strata/training.h"
 
 namespace strata {
 
 namespace layers {
 class Model;
+class LayerSpec;  // strata/layers_api.h
 }
 
 struct PredictOptions {
@@ -35,6 +37,11 @@ class LayersModel {
  public:
   LayersModel() = default;
   explicit LayersModel(std::shared_ptr<layers::Model> model);
+  /// Appends a layer to a Sequential model (TF.js `model.add`; builders in strata/layers_api.h).
+  /// The layer is built on the current output shape and its weights initialized; earlier layers
+  /// keep theirs. Throws naming the layer if the model is not Sequential or is compiled, if the
+  /// first layer declares no input shape, or if the name is taken.
+  void add(const layers::LayerSpec& layer) const;
 
   const std::string& name() const;
   /// Predicts on one input (single-input models). Shapes are checked against the model's.
@@ -58,6 +65,32 @@ class LayersModel {
   /// Writes DIR/model.json and weight shards of at most 4 MiB (group1-shardKofN.bin) that
   /// TF.js's loadLayersModel reads. Files are written under temporary names and renamed.
   void save(const std::string& dir) const;
+
+  // ---- training (src/train/) ------------------------------------------------------------
+  /// Sets the optimizer, losses and metrics (TF.js `compile`). Throws strata::Error for an
+  /// unknown name or a loss count that does not match the outputs.
+  void compile(const CompileArgs& args) const;
+  /// Compiles from the model's `trainingConfig` (as loaded from model.json); throws if absent.
+  void compileFromTrainingConfig() const;
+  bool isCompiled() const;
+  /// The `trainingConfig` as TF.js stores it in model.json (null when the model has none).
+  nlohmann::json trainingConfig() const;
+  /// Trains on x/y (one tensor per input and output). Returns the per-epoch history. If
+  /// training fails (bad labels, NaN loss), the weights from before fit() are restored.
+  History fit(const Tensor& x, const Tensor& y, const FitArgs& args = {}) const;
+  History fit(const std::vector<Tensor>& xs, const std::vector<Tensor>& ys, const FitArgs& args = {}) const;
+  /// Trains from batches produced by an iterator factory (TF.js `fitDataset`).
+  History fitDataset(const std::function<BatchIterator()>& makeIterator, const FitDatasetArgs& args = {}) const;
+  /// Loss and metrics over x/y in batches, by name ("loss", "acc", ...).
+  Logs evaluate(const Tensor& x, const Tensor& y, const EvaluateArgs& args = {}) const;
+  Logs evaluate(const std::vector<Tensor>& xs, const std::vector<Tensor>& ys, const EvaluateArgs& args = {}) const;
+  /// One optimizer step on one batch; returns the loss and metrics computed before the step.
+  Logs trainOnBatch(const std::vector<Tensor>& xs, const std::vector<Tensor>& ys) const;
+  /// Names of the logged values in order: "loss", then per-output losses, then metrics.
+  std::vector<std::string> metricsNames() const;
+  OptimizerPtr optimizer() const;
+  /// Asks a running fit() to stop after the current epoch (callbacks use this).
+  void stopTraining() const;
 
   layers::Model& impl() const;
 

@@ -5,10 +5,14 @@
 #include "strata/engine.h"
 #include "strata/error.h"
 #include "strata/grad.h"
+#include "strata/layers_api.h"
+#include "strata/losses.h"
 #include "strata/models.h"
 #include "strata/npy.h"
+#include "strata/optimizers.h"
 #include "strata/ops.h"
 #include "strata/tensor.h"
+#include "strata/training.h"
 
 /// Short alias used throughout the docs: `namespace st = strata;`
 namespace strata {}

@@ -1,5 +1,6 @@
 // LayersModel: the public handle to a model (predict, summary, weights).
 #include <algorithm>
+#include <functional>
 #include <sstream>
 
 #include "models/model.h"
@@ -92,17 +93,33 @@ layers::Layer& LayersModel::getLayer(const std::string& layerName) const {
 
 const std::vector<std::unique_ptr<layers::Layer>>& LayersModel::layers() const { return impl().layers; }
 
-std::vector<Tensor> LayersModel::getWeights() const {
-  std::vector<Tensor> trainable, rest;
-  for (layers::Weight* w : impl().allWeights()) (w->trainable ? trainable : rest).push_back(w->value.clone());
+namespace {
+// Weights in TF.js order: trainable ones first, then the rest. A weight is trainable only if it
+// and every layer enclosing it are (a frozen layer's weights move to the non-trainable part).
+std::vector<layers::Weight*> orderedWeights(layers::Model& model) {
+  std::vector<layers::Weight*> trainable, rest;
+  std::function<void(layers::Layer&, bool)> visit = [&](layers::Layer& l, bool parentTrainable) {
+    const bool t = parentTrainable && l.trainable();
+    if (auto* m = dynamic_cast<layers::Model*>(&l)) {
+      for (auto& inner : m->layers) visit(*inner, t);
+      return;
+    }
+    for (layers::Weight* w : l.allWeights()) (t && w->trainable ? trainable : rest).push_back(w);
+  };
+  for (auto& l : model.layers) visit(*l, model.trainable());
   trainable.insert(trainable.end(), rest.begin(), rest.end());
   return trainable;
 }
+}  // namespace
+
+std::vector<Tensor> LayersModel::getWeights() const {
+  std::vector<Tensor> out;
+  for (layers::Weight* w : orderedWeights(impl())) out.push_back(w->value.clone());
+  return out;
+}
 
 void LayersModel::setWeights(const std::vector<Tensor>& weights) const {
-  std::vector<layers::Weight*> ordered, rest;
-  for (layers::Weight* w : impl().allWeights()) (w->trainable ? ordered : rest).push_back(w);
-  ordered.insert(ordered.end(), rest.begin(), rest.end());
+  std::vector<layers::Weight*> ordered = orderedWeights(impl());
   if (weights.size() != ordered.size())
     throw Error("setWeights: model '" + name() + "' has " + std::to_string(ordered.size()) + " weights, got " +
                 std::to_string(weights.size()));

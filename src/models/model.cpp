@@ -4,6 +4,7 @@
 #include "models/inference_plan.h"
 
 #include <set>
+#include <typeinfo>
 
 #include "strata/engine.h"
 #include "strata/error.h"
@@ -95,6 +96,64 @@ Model::Model(const std::string& className, const Json& config, const std::string
   }
   inferShapes(context);
   built_ = true;
+}
+
+Model::Model(const Json& ownConfig) : Layer(ownConfig, "Sequential"), sequential_(true) { built_ = true; }
+
+std::shared_ptr<Model> Model::emptySequential(const std::string& name) {
+  return std::shared_ptr<Model>(new Model(name.empty() ? Json::object() : Json{{"name", name}}));
+}
+
+void Model::appendSequential(std::unique_ptr<Layer> layer, const std::string& context) {
+  if (!sequential_) throw Error(context + ": model '" + name_ + "' is not Sequential");
+  const bool isInput = dynamic_cast<InputLayer*>(layer.get()) != nullptr;
+  if (isInput && !layers.empty())
+    throw Error(context + ": " + layer->describe() + " must be the first layer of Sequential model '" + name_ + "'");
+  const size_t oldLayers = layers.size(), oldNodes = nodes.size();
+  try {
+    if (layers.empty() && !isInput) {
+      // As when loading: the first layer's declared input shape becomes an InputLayer.
+      auto shape = declaredInputShape(layer->config());
+      if (auto* nested = dynamic_cast<Model*>(layer.get()); !shape && nested) shape = nested->inputShapes()[0];
+      if (!shape)
+        throw Error(context + ": the first layer of Sequential model '" + name_ + "', " + layer->describe() +
+                    ", declares no input shape (give it inputShape or batchInputShape)");
+      Json ic{{"batch_input_shape", Json::array()}, {"name", name_ + "_input"}};
+      for (int64_t d : *shape) ic["batch_input_shape"].push_back(d < 0 ? Json(nullptr) : Json(d));
+      if (layer->config().contains("dtype")) ic["dtype"] = layer->config()["dtype"];
+      layers.push_back(std::make_unique<InputLayer>(ic));
+    }
+    if (isInput) layers.push_back(std::move(layer));
+    if (layers.size() == 1 && oldLayers == 0) {
+      auto* in = static_cast<InputLayer*>(layers[0].get());
+      nodes.push_back(Node{0, 0, {}, Json::object(), {in->batchShape}});
+      nodeByCall_[{0, 0}] = 0;
+      inputs = outputs = {TensorRef{0, 0, 0}};
+    }
+    if (!isInput) {
+      std::vector<SymShape> in{shapeOf(outputs[0])};
+      layer->ensureBuilt(in);
+      std::vector<SymShape> out = layer->outputShapes(in);
+      if (out.size() != 1)
+        throw Error(context + ": " + layer->describe() + " has " + std::to_string(out.size()) +
+                    " outputs; layers of a Sequential model must have one");
+      const int li = static_cast<int>(layers.size());
+      layers.push_back(std::move(layer));
+      nodes.push_back(Node{li, 0, {outputs[0]}, Json::object(), out});
+      nodeByCall_[{li, 0}] = static_cast<int>(nodes.size()) - 1;
+      outputs = {TensorRef{li, 0, 0}};
+    }
+  } catch (const std::exception& e) {
+    layers.resize(oldLayers);
+    nodes.resize(oldNodes);
+    for (auto it = nodeByCall_.begin(); it != nodeByCall_.end();)
+      it = it->second >= static_cast<int>(oldNodes) ? nodeByCall_.erase(it) : std::next(it);
+    if (oldLayers == 0) inputs.clear(), outputs.clear();
+    const std::string m = e.what();
+    if (typeid(e) == typeid(Error) && m.rfind(context, 0) != 0) throw Error(context + ": " + m);
+    throw;
+  }
+  plan_.reset();  // the fused inference plan was made for the old graph
 }
 
 int Model::layerIndex(const std::string& name, const std::string& context) const {
@@ -427,6 +486,7 @@ Json Model::toConfig() const {
   };
   Json cfg{{"name", name_}, {"layers", Json::array()}};
   if (sequential_) {
+    if (layers.empty()) return cfg;  // an empty builder-API model
     const auto* in = static_cast<const InputLayer*>(layers[0].get());
     for (size_t i = 1; i < layers.size(); ++i) {
       Json e = entryFor(*layers[i]);

@@ -10,6 +10,10 @@
 
 #include "strata/layer.h"
 
+namespace strata::train {
+struct TrainingState;  // src/train/training_state.h: optimizer, losses, metrics after compile()
+}
+
 namespace strata::layers {
 
 /// One tensor in the graph: output `tensor` of call `node` of layer `layer` (indices).
@@ -56,6 +60,8 @@ class Model : public Layer {
 
   /// Inference runs Conv+BatchNorm(+ReLU) chains as fused convolutions with folded weights.
   bool fuseForInference = true;
+  /// Set by compile(); null until then.
+  std::shared_ptr<train::TrainingState> training;
 
   std::vector<std::unique_ptr<Layer>> layers;
   std::vector<Node> nodes;  ///< topological order
@@ -68,7 +74,16 @@ class Model : public Layer {
   /// The model's Keras config, regenerated from the graph (Keras 2 list form for inbound nodes).
   Json toConfig() const;
 
+  // Builder API hooks (st::sequential / LayersModel::add, src/models/model_builder.cpp).
+  /// An empty Sequential model named `name` (a default name when empty); appendSequential() fills it.
+  static std::shared_ptr<Model> emptySequential(const std::string& name);
+  /// Appends `layer` to this Sequential model and builds it on the current output shape; the first
+  /// layer's declared input shape (or an InputLayer) makes the model's input. On error (naming
+  /// `context` and the layer) the model is unchanged.
+  void appendSequential(std::unique_ptr<Layer> layer, const std::string& context);
+
  private:
+  explicit Model(const Json& ownConfig);  // empty Sequential (emptySequential)
   void buildSequential(const Json& config, const std::string& context);
   void buildFunctional(const Json& config, const std::string& context);
   void inferShapes(const std::string& context);

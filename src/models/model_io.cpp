@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "models/model.h"
+#include "models/weight_policies.h"
 #include "models/weights_io.h"
 #include "strata/engine.h"
 #include "strata/models.h"
@@ -123,10 +124,24 @@ LayersModel fromJsonUnchecked(const std::string& text, const layers::ShardReader
   // Layer objects own variables: build inside tidy so temporaries of construction are freed.
   std::shared_ptr<layers::Model> model;
   tidy([&] { model = std::make_shared<layers::Model>(cls, config, context); });
-  std::vector<layers::NamedWeight> loaded =
-      layers::readWeights(j.contains("weightsManifest") ? j["weightsManifest"] : Json(), read, context);
-  tidy([&] { assignWeights(*model, loaded, context); });
-  for (auto& w : loaded) w.value.dispose();
+  static const Json kNoManifest;
+  const Json& manifest = j.contains("weightsManifest") ? j["weightsManifest"] : kNoManifest;
+  if (manifest.is_null() || (manifest.is_array() && manifest.empty())) {
+    // No weights given: the model starts from its initializers, as TF.js's loadLayersModel does.
+    try {
+      layers::initializeWeights(*model);
+    } catch (const DisposedError&) {
+      throw;
+    } catch (const OutOfMemoryError&) {
+      throw;
+    } catch (const Error& e) {
+      throw Error(context + ": " + e.what());
+    }
+  } else {
+    std::vector<layers::NamedWeight> loaded = layers::readWeights(manifest, read, context);
+    tidy([&] { assignWeights(*model, loaded, context); });
+    for (auto& w : loaded) w.value.dispose();
+  }
   if (j.contains("trainingConfig")) model->mutableConfig()["__trainingConfig"] = j["trainingConfig"];
   return LayersModel(model);
 }

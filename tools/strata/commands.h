@@ -8,5 +8,7 @@ namespace strata::cli {
 void addInfoCommand(CLI::App& app);
 void addDemoCommand(CLI::App& app);
 void addPredictCommand(CLI::App& app);
+void addFitCommand(CLI::App& app);
+void addEvaluateCommand(CLI::App& app);
 
 }  // namespace strata::cli

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   strata::cli::addInfoCommand(app);
   strata::cli::addDemoCommand(app);
   strata::cli::addPredictCommand(app);
+  strata::cli::addFitCommand(app);
+  strata::cli::addEvaluateCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
