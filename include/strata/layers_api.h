@@ -198,12 +198,12 @@ class LayerSpec {
 ///  - dtype: the input dtype declared with an input shape (float32 when absent).
 ///  - name: unique within a model; a Keras-style default ("dense_2") when empty.
 ///  - trainable: false freezes the layer's weights.
-#define STRATA_LAYER_COMMON_ARGS                \
-  ::strata::ShapeArg inputShape{};              \
-  ::strata::ShapeArg batchInputShape{};         \
-  std::optional<int64_t> batchSize{};           \
-  std::optional<::strata::DType> dtype{};       \
-  std::string name{};                           \
+#define STRATA_LAYER_COMMON_ARGS          \
+  ::strata::ShapeArg inputShape{};        \
+  ::strata::ShapeArg batchInputShape{};   \
+  std::optional<int64_t> batchSize{};     \
+  std::optional<::strata::DType> dtype{}; \
+  std::string name{};                     \
   bool trainable = true;
 
 /// Layers that have only the common fields (Flatten, GlobalPooling1D, the merge layers).
@@ -403,7 +403,7 @@ struct EmbeddingArgs {
   Regularizer embeddingsRegularizer{};
   Regularizer activityRegularizer{};
   Constraint embeddingsConstraint{};
-  std::optional<bool> maskZero{};       ///< null (false) unless given, as TF.js writes it
+  std::optional<bool> maskZero{};  ///< null (false) unless given, as TF.js writes it
   std::optional<int64_t> inputLength{};
   STRATA_LAYER_COMMON_ARGS
 };

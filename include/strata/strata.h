@@ -1,10 +1,12 @@
 // Strata: a C++20 deep-learning runtime with TF.js semantics. Include this one header.
 #pragma once
 
+#include "strata/datasets.h"
 #include "strata/dtype.h"
 #include "strata/engine.h"
 #include "strata/error.h"
 #include "strata/grad.h"
+#include "strata/initializers.h"
 #include "strata/layers_api.h"
 #include "strata/losses.h"
 #include "strata/models.h"

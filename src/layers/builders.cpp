@@ -159,12 +159,13 @@ Json resolve(Kind kind, const Json& value, const std::string& who, const char* f
   if (value.is_string()) {
     const Known* k = findKnown(kind, value.get<std::string>());
     if (!k)
-      throw Error(what + " '" + value.get<std::string>() + "' is not a known " + kindName(kind) + " (known: " +
-                  knownNames(kind) + "; or give its JSON {\"class_name\": ..., \"config\": {...}})");
+      throw Error(what + " '" + value.get<std::string>() + "' is not a known " + kindName(kind) +
+                  " (known: " + knownNames(kind) + "; or give its JSON {\"class_name\": ..., \"config\": {...}})");
     return Json{{"class_name", k->className}, {"config", Json::parse(k->defaults)}};
   }
   if (!value.is_object())
-    throw Error(what + " must be a name or a JSON object {\"class_name\": ..., \"config\": {...}}, got " + value.dump());
+    throw Error(what + " must be a name or a JSON object {\"class_name\": ..., \"config\": {...}}, got " +
+                value.dump());
   Json j = snakeKeys(value);
   if (!j.contains("class_name") || !j["class_name"].is_string())
     throw Error(what + " needs a string \"class_name\", got " + value.dump());
@@ -200,7 +201,8 @@ using layers::Json;
 using layers::detail::resolve;
 
 Json initializer(const std::string& name, const Json& params) {
-  if (!params.is_object()) throw Error("st::initializer('" + name + "'): params must be a JSON object, got " + params.dump());
+  if (!params.is_object())
+    throw Error("st::initializer('" + name + "'): params must be a JSON object, got " + params.dump());
   if (!layers::detail::findKnown(layers::detail::Kind::initializer, name))
     throw Error("st::initializer: '" + name + "' is not a known initializer (known: " +
                 layers::detail::knownNames(layers::detail::Kind::initializer) + ")");
@@ -224,9 +226,12 @@ Json unitNorm(const UnitNormArgs& a) { return Json{{"class_name", "UnitNorm"}, {
 
 Padding2D::Padding2D(std::initializer_list<int> rowsCols) {
   std::vector<int> v(rowsCols);
-  if (v.size() == 1) values = {{v[0], v[0]}, {v[0], v[0]}};
-  else if (v.size() == 2) values = {{v[0], v[0]}, {v[1], v[1]}};
-  else values = {v};  // malformed: the builder reports it
+  if (v.size() == 1)
+    values = {{v[0], v[0]}, {v[0], v[0]}};
+  else if (v.size() == 2)
+    values = {{v[0], v[0]}, {v[1], v[1]}};
+  else
+    values = {v};  // malformed: the builder reports it
 }
 
 Padding2D::Padding2D(std::initializer_list<std::initializer_list<int>> pairs) {

@@ -66,7 +66,9 @@ LayerSpec permute(const PermuteArgs& a) {
   return finish("permute", "Permute", Json{{"dims", a.dims}}, a);
 }
 
-LayerSpec repeatVector(const RepeatVectorArgs& a) { return finish("repeatVector", "RepeatVector", Json{{"n", a.n}}, a); }
+LayerSpec repeatVector(const RepeatVectorArgs& a) {
+  return finish("repeatVector", "RepeatVector", Json{{"n", a.n}}, a);
+}
 
 // ---- noise ---------------------------------------------------------------------------------
 
@@ -148,14 +150,15 @@ LayerSpec layerNormalization(const LayerNormalizationArgs& a) {
 
 LayerSpec embedding(const EmbeddingArgs& a) {
   const std::string w = who("embedding", a.name);
-  Json c{{"input_dim", a.inputDim},
-         {"output_dim", a.outputDim},
-         {"embeddings_initializer", initializerJson(a.embeddingsInitializer, "randomUniform", w, "embeddingsInitializer")},
-         {"embeddings_regularizer", regularizerJson(a.embeddingsRegularizer, w, "embeddingsRegularizer")},
-         {"activity_regularizer", regularizerJson(a.activityRegularizer, w, "activityRegularizer")},
-         {"embeddings_constraint", constraintJson(a.embeddingsConstraint, w, "embeddingsConstraint")},
-         {"mask_zero", orNull(a.maskZero)},
-         {"input_length", orNull(a.inputLength)}};
+  Json c{
+      {"input_dim", a.inputDim},
+      {"output_dim", a.outputDim},
+      {"embeddings_initializer", initializerJson(a.embeddingsInitializer, "randomUniform", w, "embeddingsInitializer")},
+      {"embeddings_regularizer", regularizerJson(a.embeddingsRegularizer, w, "embeddingsRegularizer")},
+      {"activity_regularizer", regularizerJson(a.activityRegularizer, w, "activityRegularizer")},
+      {"embeddings_constraint", constraintJson(a.embeddingsConstraint, w, "embeddingsConstraint")},
+      {"mask_zero", orNull(a.maskZero)},
+      {"input_length", orNull(a.inputLength)}};
   if (a.inputShape.given() || a.batchInputShape.given()) return finish("embedding", "Embedding", c, a);
   // TF.js: without an input shape, [batchSize, inputLength] (no dtype), so Embedding can start a model.
   c["batch_input_shape"] = Json::array({orNull(a.batchSize), orNull(a.inputLength)});

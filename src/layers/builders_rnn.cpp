@@ -19,27 +19,27 @@ Json orNull(const std::optional<T>& v) {
 // The keys SimpleRNN, LSTM and GRU share (TF.js's cell config plus the RNN layer's flags).
 template <class A>
 Json rnnConfig(const A& a, const std::string& w) {
-  return Json{{"units", a.units},
-              {"activation", toSnake(a.activation)},
-              {"use_bias", a.useBias},
-              {"kernel_initializer", initializerJson(a.kernelInitializer, "glorotNormal", w, "kernelInitializer")},
-              {"recurrent_initializer",
-               initializerJson(a.recurrentInitializer, "orthogonal", w, "recurrentInitializer")},
-              {"bias_initializer", initializerJson(a.biasInitializer, "zeros", w, "biasInitializer")},
-              {"kernel_regularizer", regularizerJson(a.kernelRegularizer, w, "kernelRegularizer")},
-              {"recurrent_regularizer", regularizerJson(a.recurrentRegularizer, w, "recurrentRegularizer")},
-              {"bias_regularizer", regularizerJson(a.biasRegularizer, w, "biasRegularizer")},
-              {"activity_regularizer", regularizerJson(a.activityRegularizer, w, "activityRegularizer")},
-              {"kernel_constraint", constraintJson(a.kernelConstraint, w, "kernelConstraint")},
-              {"recurrent_constraint", constraintJson(a.recurrentConstraint, w, "recurrentConstraint")},
-              {"bias_constraint", constraintJson(a.biasConstraint, w, "biasConstraint")},
-              {"dropout", a.dropout},
-              {"recurrent_dropout", a.recurrentDropout},
-              {"return_sequences", a.returnSequences},
-              {"return_state", a.returnState},
-              {"go_backwards", a.goBackwards},
-              {"stateful", a.stateful},
-              {"unroll", a.unroll}};
+  return Json{
+      {"units", a.units},
+      {"activation", toSnake(a.activation)},
+      {"use_bias", a.useBias},
+      {"kernel_initializer", initializerJson(a.kernelInitializer, "glorotNormal", w, "kernelInitializer")},
+      {"recurrent_initializer", initializerJson(a.recurrentInitializer, "orthogonal", w, "recurrentInitializer")},
+      {"bias_initializer", initializerJson(a.biasInitializer, "zeros", w, "biasInitializer")},
+      {"kernel_regularizer", regularizerJson(a.kernelRegularizer, w, "kernelRegularizer")},
+      {"recurrent_regularizer", regularizerJson(a.recurrentRegularizer, w, "recurrentRegularizer")},
+      {"bias_regularizer", regularizerJson(a.biasRegularizer, w, "biasRegularizer")},
+      {"activity_regularizer", regularizerJson(a.activityRegularizer, w, "activityRegularizer")},
+      {"kernel_constraint", constraintJson(a.kernelConstraint, w, "kernelConstraint")},
+      {"recurrent_constraint", constraintJson(a.recurrentConstraint, w, "recurrentConstraint")},
+      {"bias_constraint", constraintJson(a.biasConstraint, w, "biasConstraint")},
+      {"dropout", a.dropout},
+      {"recurrent_dropout", a.recurrentDropout},
+      {"return_sequences", a.returnSequences},
+      {"return_state", a.returnState},
+      {"go_backwards", a.goBackwards},
+      {"stateful", a.stateful},
+      {"unroll", a.unroll}};
 }
 
 const LayerSpec& wrapped(const LayerSpec& inner, const std::string& w) {

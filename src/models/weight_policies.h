@@ -19,8 +19,8 @@ void initializeWeights(Model& model, std::optional<uint64_t> seed = std::nullopt
 /// an undefined Tensor when no layer has a regularizer. Records on the gradient tape.
 Tensor regularizationLoss(Model& model);
 
-/// Applies every weight constraint (maxNorm, minMaxNorm, nonNeg, unitNorm) in place, as
-/// tfjs-layers does after each optimizer step.
+/// Applies every weight constraint (maxNorm, minMaxNorm, nonNeg, unitNorm) in place after each
+/// optimizer step, as Keras does (TF.js 4.22 never applies constraints in fit: tfjs#3345).
 void applyConstraints(Model& model);
 
 }  // namespace strata::layers

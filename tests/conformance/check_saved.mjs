@@ -73,4 +73,40 @@ for (const name of names) {
   }
 }
 console.log(`${names.length - failures - skipped}/${names.length - skipped} Strata-saved models load in TF.js and predict identically (${skipped} skipped)`);
+
+// Models Strata trained and saved (OUT/strata_trained/<name>/, written by tests/train/fit_test.cpp)
+// keep their trainingConfig: TF.js must compile them from it (same optimizer class and config)
+// and evaluate them to the loss Strata computed (strata_eval.json).
+const trainedDir = path.join(root, 'strata_trained');
+const trained = fs.existsSync(trainedDir) ? fs.readdirSync(trainedDir).sort() : [];
+if (trained.length === 0) throw new Error(`no Strata-trained models under ${trainedDir}`);
+for (const name of trained) {
+  const dir = path.join(trainedDir, name);
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  const buffers = json.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(dir, p))));
+  const data = Buffer.concat(buffers);
+  const model = await tf.loadLayersModel(tf.io.fromMemory({
+    modelTopology: json.modelTopology, trainingConfig: json.trainingConfig,
+    weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+    weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+  }));
+  const want = JSON.parse(fs.readFileSync(path.join(dir, 'strata_eval.json'), 'utf8'));
+  let problem = '';
+  if (model.optimizer == null) problem = 'TF.js did not compile the model from its trainingConfig';
+  else if (model.optimizer.getClassName() !== json.trainingConfig.optimizer_config.class_name)
+    problem = `optimizer ${model.optimizer.getClassName()} != ${json.trainingConfig.optimizer_config.class_name}`;
+  if (!problem) {
+    const x = readNpy(path.join(dir, 'x.npy')), y = readNpy(path.join(dir, 'y.npy'));
+    const r = model.evaluate(tf.tensor(x.data, x.shape), tf.tensor(y.data, y.shape));
+    const loss = (Array.isArray(r) ? r[0] : r).dataSync()[0];
+    if (Math.abs(loss - want.loss) > 1e-5 * Math.max(1, Math.abs(want.loss)))
+      problem = `TF.js evaluates the loss to ${loss}, Strata to ${want.loss}`;
+  }
+  if (problem) {
+    failures++;
+    console.log(`FAIL trained ${name}: ${problem}`);
+  } else {
+    console.log(`ok   trained ${name}: TF.js compiled it from trainingConfig and evaluates the same loss`);
+  }
+}
 process.exit(failures ? 1 : 0);

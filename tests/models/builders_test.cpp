@@ -7,6 +7,7 @@
 //  - Sequential/Functional/Errors: graph semantics (shared layers, node numbering, add after use)
 //    and the messages of bad arguments.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,7 +16,6 @@
 #include <fstream>
 #include <functional>
 #include <map>
-#include <unistd.h>
 
 #include "models/model.h"
 #include "strata/strata.h"
@@ -66,17 +66,27 @@ std::map<std::string, std::function<st::LayersModel()>> twins() {
   std::map<std::string, std::function<st::LayersModel()>> t;
   t["builders_cnn"] = [] {
     auto m = st::sequential({.name = "b_cnn"});
-    m.add(L::conv2d({.filters = 4, .kernelSize = {3, 3}, .activation = "relu", .kernelInitializer = "heNormal",
-                     .kernelRegularizer = st::l2(0.001), .inputShape = {10, 10, 2}, .name = "c1"}));
+    m.add(L::conv2d({.filters = 4,
+                     .kernelSize = {3, 3},
+                     .activation = "relu",
+                     .kernelInitializer = "heNormal",
+                     .kernelRegularizer = st::l2(0.001),
+                     .inputShape = {10, 10, 2},
+                     .name = "c1"}));
     m.add(L::batchNormalization({.momentum = 0.9, .name = "bn"}));
-    m.add(L::depthwiseConv2d({.kernelSize = 3, .depthMultiplier = 2, .padding = "same", .useBias = false, .name = "dw"}));
+    m.add(
+        L::depthwiseConv2d({.kernelSize = 3, .depthMultiplier = 2, .padding = "same", .useBias = false, .name = "dw"}));
     m.add(L::separableConv2d({.filters = 3, .kernelSize = {2, 2}, .activation = "tanh", .name = "sep"}));
     m.add(L::zeroPadding2d({.padding = {{1, 0}, {0, 1}}, .name = "zp"}));
     m.add(L::maxPooling2d({.poolSize = {2, 2}, .name = "mp"}));
     m.add(L::upSampling2d({.size = {2, 2}, .name = "up"}));
     m.add(L::cropping2d({.cropping = {{1, 1}, {0, 2}}, .name = "crop"}));
-    m.add(L::conv2dTranspose({.filters = 2, .kernelSize = 3, .strides = 2, .padding = "same",
-                              .kernelConstraint = st::maxNorm({.maxValue = 3}), .name = "ct"}));
+    m.add(L::conv2dTranspose({.filters = 2,
+                              .kernelSize = 3,
+                              .strides = 2,
+                              .padding = "same",
+                              .kernelConstraint = st::maxNorm({.maxValue = 3}),
+                              .name = "ct"}));
     m.add(L::averagePooling2d({.poolSize = 2, .strides = 1, .name = "ap"}));
     m.add(L::reLU({.maxValue = 6, .name = "relu6"}));
     m.add(L::globalAveragePooling2d({.name = "gap"}));
@@ -85,7 +95,8 @@ std::map<std::string, std::function<st::LayersModel()>> twins() {
   };
   t["builders_cnn_activations"] = [] {
     return st::sequential(
-        {.layers = {L::conv2d({.filters = 3, .kernelSize = 3, .dilationRate = 2, .inputShape = {9, 9, 1}, .name = "dil"}),
+        {.layers = {L::conv2d(
+                        {.filters = 3, .kernelSize = 3, .dilationRate = 2, .inputShape = {9, 9, 1}, .name = "dil"}),
                     L::pReLU({.sharedAxes = {1, 2}, .name = "prelu"}), L::globalMaxPooling2d({.name = "gmp"}),
                     L::elu({.name = "elu"}), L::thresholdedReLU({.theta = 0.1, .name = "thr"}),
                     L::leakyReLU({.alpha = 0.2, .name = "leaky"}), L::dense({.units = 4, .name = "d"}),
@@ -105,9 +116,15 @@ std::map<std::string, std::function<st::LayersModel()>> twins() {
   };
   t["builders_core"] = [] {
     auto m = st::sequential({.name = "b_core"});
-    m.add(L::dense({.units = 8, .activation = "elu", .kernelInitializer = "leCunUniform", .biasInitializer = "ones",
-                    .kernelRegularizer = "l1l2", .biasRegularizer = st::l1(0.02), .biasConstraint = "nonNeg",
-                    .inputShape = {6}, .name = "d1"}));
+    m.add(L::dense({.units = 8,
+                    .activation = "elu",
+                    .kernelInitializer = "leCunUniform",
+                    .biasInitializer = "ones",
+                    .kernelRegularizer = "l1l2",
+                    .biasRegularizer = st::l1(0.02),
+                    .biasConstraint = "nonNeg",
+                    .inputShape = {6},
+                    .name = "d1"}));
     m.add(L::dropout({.rate = 0.25, .seed = 3, .name = "drop"}));
     m.add(L::gaussianNoise({.stddev = 0.1, .name = "gn"}));
     m.add(L::gaussianDropout({.rate = 0.2, .name = "gd"}));
@@ -117,9 +134,11 @@ std::map<std::string, std::function<st::LayersModel()>> twins() {
     m.add(L::permute({.dims = {2, 1}, .name = "perm"}));
     m.add(L::layerNormalization({.epsilon = 0.01, .name = "ln"}));
     m.add(L::flatten({.name = "flat"}));
-    m.add(L::dense({.units = 2, .useBias = false,
+    m.add(L::dense({.units = 2,
+                    .useBias = false,
                     .kernelInitializer = st::initializer("randomNormal", {{"mean", 0.1}, {"stddev", 0.2}, {"seed", 9}}),
-                    .kernelConstraint = st::nonNeg(), .name = "d2"}));
+                    .kernelConstraint = st::nonNeg(),
+                    .name = "d2"}));
     m.add(L::repeatVector({.n = 3, .name = "rep"}));
     m.add(L::masking({.maskValue = 0.5, .name = "mask"}));
     m.add(L::batchNormalization({.center = false, .name = "bn", .trainable = false}));
@@ -129,10 +148,14 @@ std::map<std::string, std::function<st::LayersModel()>> twins() {
   t["builders_rnn"] = [] {
     auto m = st::sequential({.name = "b_rnn"});
     m.add(L::embedding({.inputDim = 10, .outputDim = 4, .maskZero = true, .inputLength = 5, .name = "emb"}));
-    m.add(L::lstm({.units = 3, .recurrentActivation = "sigmoid", .unitForgetBias = true, .returnSequences = true,
+    m.add(L::lstm({.units = 3,
+                   .recurrentActivation = "sigmoid",
+                   .unitForgetBias = true,
+                   .returnSequences = true,
                    .name = "lstm"}));
     m.add(L::bidirectional({.layer = L::gru({.units = 2, .returnSequences = true, .name = "gru_inner"}),
-                            .mergeMode = "ave", .name = "bidi"}));
+                            .mergeMode = "ave",
+                            .name = "bidi"}));
     m.add(L::timeDistributed({.layer = L::dense({.units = 2, .name = "td_inner"}), .name = "td"}));
     m.add(L::simpleRNN({.units = 3, .activation = "relu", .goBackwards = true, .name = "srnn"}));
     return m;
@@ -273,53 +296,238 @@ struct Case {
 std::vector<Case> cases() {
   return {
       {"dense", [] { return L::dense({.units = 5, .inputShape = {3}}); }, {2, 3}, {2, 5}},
-      {"dense3d", [] { return L::dense({.units = 5, .activation = "relu", .inputShape = {4, 3}}); }, {2, 4, 3}, {2, 4, 5}},
+      {"dense3d",
+       [] {
+         return L::dense({.units = 5, .activation = "relu", .inputShape = {4, 3}});
+       },
+       {2, 4, 3},
+       {2, 4, 5}},
       {"denseInputDim", [] { return L::dense({.units = 2, .inputDim = 3}); }, {2, 3}, {2, 2}},
-      {"conv1d", [] { return L::conv1d({.filters = 4, .kernelSize = 3, .strides = 2, .inputShape = {9, 2}}); }, {2, 9, 2}, {2, 4, 4}},
-      {"conv2d", [] { return L::conv2d({.filters = 3, .kernelSize = {3, 2}, .inputShape = {6, 5, 2}}); }, {2, 6, 5, 2}, {2, 4, 4, 3}},
-      {"conv2dSame", [] { return L::conv2d({.filters = 3, .kernelSize = 3, .strides = 2, .padding = "same", .inputShape = {5, 5, 1}}); }, {2, 5, 5, 1}, {2, 3, 3, 3}},
-      {"conv2dDilated", [] { return L::conv2d({.filters = 1, .kernelSize = 3, .dilationRate = 2, .inputShape = {7, 7, 1}}); }, {1, 7, 7, 1}, {1, 3, 3, 1}},
-      {"conv2dTranspose", [] { return L::conv2dTranspose({.filters = 2, .kernelSize = 3, .strides = 2, .padding = "same", .inputShape = {3, 4, 1}}); }, {2, 3, 4, 1}, {2, 6, 8, 2}},
-      {"depthwiseConv2d", [] { return L::depthwiseConv2d({.kernelSize = 3, .depthMultiplier = 2, .inputShape = {5, 5, 3}}); }, {2, 5, 5, 3}, {2, 3, 3, 6}},
-      {"separableConv2d", [] { return L::separableConv2d({.filters = 4, .kernelSize = 2, .depthMultiplier = 2, .inputShape = {4, 4, 3}}); }, {2, 4, 4, 3}, {2, 3, 3, 4}},
-      {"maxPooling1d", [] { return L::maxPooling1d({.poolSize = 2, .inputShape = {7, 3}}); }, {2, 7, 3}, {2, 3, 3}},
-      {"averagePooling1d", [] { return L::averagePooling1d({.poolSize = 3, .strides = 1, .padding = "same", .inputShape = {7, 3}}); }, {2, 7, 3}, {2, 7, 3}},
-      {"maxPooling2d", [] { return L::maxPooling2d({.poolSize = {2, 2}, .inputShape = {5, 6, 2}}); }, {2, 5, 6, 2}, {2, 2, 3, 2}},
-      {"averagePooling2d", [] { return L::averagePooling2d({.poolSize = 3, .strides = 2, .padding = "same", .inputShape = {5, 6, 2}}); }, {2, 5, 6, 2}, {2, 3, 3, 2}},
-      {"globalAveragePooling1d", [] { return L::globalAveragePooling1d({.inputShape = {5, 3}}); }, {2, 5, 3}, {2, 3}},
-      {"globalMaxPooling1d", [] { return L::globalMaxPooling1d({.inputShape = {5, 3}}); }, {2, 5, 3}, {2, 3}},
-      {"globalAveragePooling2d", [] { return L::globalAveragePooling2d({.inputShape = {4, 5, 3}}); }, {2, 4, 5, 3}, {2, 3}},
-      {"globalMaxPooling2d", [] { return L::globalMaxPooling2d({.inputShape = {4, 5, 3}}); }, {2, 4, 5, 3}, {2, 3}},
-      {"flatten", [] { return L::flatten({.inputShape = {2, 3, 4}}); }, {2, 2, 3, 4}, {2, 24}},
-      {"reshape", [] { return L::reshape({.targetShape = {3, -1}, .inputShape = {12}}); }, {2, 12}, {2, 3, 4}},
-      {"permute", [] { return L::permute({.dims = {2, 1}, .inputShape = {3, 4}}); }, {2, 3, 4}, {2, 4, 3}},
+      {"conv1d",
+       [] {
+         return L::conv1d({.filters = 4, .kernelSize = 3, .strides = 2, .inputShape = {9, 2}});
+       },
+       {2, 9, 2},
+       {2, 4, 4}},
+      {"conv2d",
+       [] {
+         return L::conv2d({.filters = 3, .kernelSize = {3, 2}, .inputShape = {6, 5, 2}});
+       },
+       {2, 6, 5, 2},
+       {2, 4, 4, 3}},
+      {"conv2dSame",
+       [] {
+         return L::conv2d({.filters = 3, .kernelSize = 3, .strides = 2, .padding = "same", .inputShape = {5, 5, 1}});
+       },
+       {2, 5, 5, 1},
+       {2, 3, 3, 3}},
+      {"conv2dDilated",
+       [] {
+         return L::conv2d({.filters = 1, .kernelSize = 3, .dilationRate = 2, .inputShape = {7, 7, 1}});
+       },
+       {1, 7, 7, 1},
+       {1, 3, 3, 1}},
+      {"conv2dTranspose",
+       [] {
+         return L::conv2dTranspose(
+             {.filters = 2, .kernelSize = 3, .strides = 2, .padding = "same", .inputShape = {3, 4, 1}});
+       },
+       {2, 3, 4, 1},
+       {2, 6, 8, 2}},
+      {"depthwiseConv2d",
+       [] {
+         return L::depthwiseConv2d({.kernelSize = 3, .depthMultiplier = 2, .inputShape = {5, 5, 3}});
+       },
+       {2, 5, 5, 3},
+       {2, 3, 3, 6}},
+      {"separableConv2d",
+       [] {
+         return L::separableConv2d({.filters = 4, .kernelSize = 2, .depthMultiplier = 2, .inputShape = {4, 4, 3}});
+       },
+       {2, 4, 4, 3},
+       {2, 3, 3, 4}},
+      {"maxPooling1d",
+       [] {
+         return L::maxPooling1d({.poolSize = 2, .inputShape = {7, 3}});
+       },
+       {2, 7, 3},
+       {2, 3, 3}},
+      {"averagePooling1d",
+       [] {
+         return L::averagePooling1d({.poolSize = 3, .strides = 1, .padding = "same", .inputShape = {7, 3}});
+       },
+       {2, 7, 3},
+       {2, 7, 3}},
+      {"maxPooling2d",
+       [] {
+         return L::maxPooling2d({.poolSize = {2, 2}, .inputShape = {5, 6, 2}});
+       },
+       {2, 5, 6, 2},
+       {2, 2, 3, 2}},
+      {"averagePooling2d",
+       [] {
+         return L::averagePooling2d({.poolSize = 3, .strides = 2, .padding = "same", .inputShape = {5, 6, 2}});
+       },
+       {2, 5, 6, 2},
+       {2, 3, 3, 2}},
+      {"globalAveragePooling1d",
+       [] {
+         return L::globalAveragePooling1d({.inputShape = {5, 3}});
+       },
+       {2, 5, 3},
+       {2, 3}},
+      {"globalMaxPooling1d",
+       [] {
+         return L::globalMaxPooling1d({.inputShape = {5, 3}});
+       },
+       {2, 5, 3},
+       {2, 3}},
+      {"globalAveragePooling2d",
+       [] {
+         return L::globalAveragePooling2d({.inputShape = {4, 5, 3}});
+       },
+       {2, 4, 5, 3},
+       {2, 3}},
+      {"globalMaxPooling2d",
+       [] {
+         return L::globalMaxPooling2d({.inputShape = {4, 5, 3}});
+       },
+       {2, 4, 5, 3},
+       {2, 3}},
+      {"flatten",
+       [] {
+         return L::flatten({.inputShape = {2, 3, 4}});
+       },
+       {2, 2, 3, 4},
+       {2, 24}},
+      {"reshape",
+       [] {
+         return L::reshape({.targetShape = {3, -1}, .inputShape = {12}});
+       },
+       {2, 12},
+       {2, 3, 4}},
+      {"permute",
+       [] {
+         return L::permute({.dims = {2, 1}, .inputShape = {3, 4}});
+       },
+       {2, 3, 4},
+       {2, 4, 3}},
       {"repeatVector", [] { return L::repeatVector({.n = 3, .inputShape = {4}}); }, {2, 4}, {2, 3, 4}},
-      {"dropout", [] { return L::dropout({.rate = 0.5, .noiseShape = {-1, 1}, .seed = 1, .inputShape = {4}}); }, {2, 4}, {2, 4}},
-      {"spatialDropout1d", [] { return L::spatialDropout1d({.rate = 0.5, .inputShape = {3, 4}}); }, {2, 3, 4}, {2, 3, 4}},
-      {"spatialDropout2d", [] { return L::spatialDropout2d({.rate = 0.5, .seed = 2, .inputShape = {3, 3, 2}}); }, {2, 3, 3, 2}, {2, 3, 3, 2}},
+      {"dropout",
+       [] {
+         return L::dropout({.rate = 0.5, .noiseShape = {-1, 1}, .seed = 1, .inputShape = {4}});
+       },
+       {2, 4},
+       {2, 4}},
+      {"spatialDropout1d",
+       [] {
+         return L::spatialDropout1d({.rate = 0.5, .inputShape = {3, 4}});
+       },
+       {2, 3, 4},
+       {2, 3, 4}},
+      {"spatialDropout2d",
+       [] {
+         return L::spatialDropout2d({.rate = 0.5, .seed = 2, .inputShape = {3, 3, 2}});
+       },
+       {2, 3, 3, 2},
+       {2, 3, 3, 2}},
       {"gaussianNoise", [] { return L::gaussianNoise({.stddev = 0.3, .seed = 4, .inputShape = {4}}); }, {2, 4}, {2, 4}},
       {"gaussianDropout", [] { return L::gaussianDropout({.rate = 0.3, .inputShape = {4}}); }, {2, 4}, {2, 4}},
       {"alphaDropout", [] { return L::alphaDropout({.rate = 0.3, .inputShape = {4}}); }, {2, 4}, {2, 4}},
       {"activation", [] { return L::activation({.activation = "logSoftmax", .inputShape = {4}}); }, {2, 4}, {2, 4}},
-      {"batchNormalization", [] { return L::batchNormalization({.axis = 1, .inputShape = {3, 4}}); }, {2, 3, 4}, {2, 3, 4}},
-      {"layerNormalization", [] { return L::layerNormalization({.axis = {1, 2}, .inputShape = {3, 4}}); }, {2, 3, 4}, {2, 3, 4}},
-      {"embedding", [] { return L::embedding({.inputDim = 7, .outputDim = 3, .inputLength = 5}); }, {2, 5}, {2, 5, 3}, true},
-      {"simpleRNN", [] { return L::simpleRNN({.units = 3, .returnSequences = true, .inputShape = {5, 2}}); }, {2, 5, 2}, {2, 5, 3}},
-      {"lstm", [] { return L::lstm({.units = 3, .inputShape = {5, 2}}); }, {2, 5, 2}, {2, 3}},
-      {"gru", [] { return L::gru({.units = 3, .resetAfter = true, .inputShape = {5, 2}}); }, {2, 5, 2}, {2, 3}},
-      {"bidirectional", [] { return L::bidirectional({.layer = L::lstm({.units = 3}), .inputShape = {5, 2}}); }, {2, 5, 2}, {2, 6}},
-      {"timeDistributed", [] { return L::timeDistributed({.layer = L::dense({.units = 3}), .inputShape = {5, 2}}); }, {2, 5, 2}, {2, 5, 3}},
-      {"zeroPadding2d", [] { return L::zeroPadding2d({.padding = {1, 2}, .inputShape = {3, 3, 1}}); }, {2, 3, 3, 1}, {2, 5, 7, 1}},
-      {"cropping2d", [] { return L::cropping2d({.cropping = 1, .inputShape = {4, 5, 1}}); }, {2, 4, 5, 1}, {2, 2, 3, 1}},
-      {"upSampling2d", [] { return L::upSampling2d({.size = {2, 3}, .interpolation = "bilinear", .inputShape = {2, 2, 1}}); }, {2, 2, 2, 1}, {2, 4, 6, 1}},
+      {"batchNormalization",
+       [] {
+         return L::batchNormalization({.axis = 1, .inputShape = {3, 4}});
+       },
+       {2, 3, 4},
+       {2, 3, 4}},
+      {"layerNormalization",
+       [] {
+         return L::layerNormalization({.axis = {1, 2}, .inputShape = {3, 4}});
+       },
+       {2, 3, 4},
+       {2, 3, 4}},
+      {"embedding",
+       [] { return L::embedding({.inputDim = 7, .outputDim = 3, .inputLength = 5}); },
+       {2, 5},
+       {2, 5, 3},
+       true},
+      {"simpleRNN",
+       [] {
+         return L::simpleRNN({.units = 3, .returnSequences = true, .inputShape = {5, 2}});
+       },
+       {2, 5, 2},
+       {2, 5, 3}},
+      {"lstm",
+       [] {
+         return L::lstm({.units = 3, .inputShape = {5, 2}});
+       },
+       {2, 5, 2},
+       {2, 3}},
+      {"gru",
+       [] {
+         return L::gru({.units = 3, .resetAfter = true, .inputShape = {5, 2}});
+       },
+       {2, 5, 2},
+       {2, 3}},
+      {"bidirectional",
+       [] {
+         return L::bidirectional({.layer = L::lstm({.units = 3}), .inputShape = {5, 2}});
+       },
+       {2, 5, 2},
+       {2, 6}},
+      {"timeDistributed",
+       [] {
+         return L::timeDistributed({.layer = L::dense({.units = 3}), .inputShape = {5, 2}});
+       },
+       {2, 5, 2},
+       {2, 5, 3}},
+      {"zeroPadding2d",
+       [] {
+         return L::zeroPadding2d({.padding = {1, 2}, .inputShape = {3, 3, 1}});
+       },
+       {2, 3, 3, 1},
+       {2, 5, 7, 1}},
+      {"cropping2d",
+       [] {
+         return L::cropping2d({.cropping = 1, .inputShape = {4, 5, 1}});
+       },
+       {2, 4, 5, 1},
+       {2, 2, 3, 1}},
+      {"upSampling2d",
+       [] {
+         return L::upSampling2d({.size = {2, 3}, .interpolation = "bilinear", .inputShape = {2, 2, 1}});
+       },
+       {2, 2, 2, 1},
+       {2, 4, 6, 1}},
       {"reLU", [] { return L::reLU({.inputShape = {4}}); }, {2, 4}, {2, 4}},
       {"leakyReLU", [] { return L::leakyReLU({.inputShape = {4}}); }, {2, 4}, {2, 4}},
-      {"pReLU", [] { return L::pReLU({.alphaInitializer = st::initializer("constant", {{"value", 0.25}}), .inputShape = {4}}); }, {2, 4}, {2, 4}},
+      {"pReLU",
+       [] {
+         return L::pReLU({.alphaInitializer = st::initializer("constant", {{"value", 0.25}}), .inputShape = {4}});
+       },
+       {2, 4},
+       {2, 4}},
       {"elu", [] { return L::elu({.inputShape = {4}}); }, {2, 4}, {2, 4}},
       {"thresholdedReLU", [] { return L::thresholdedReLU({.inputShape = {4}}); }, {2, 4}, {2, 4}},
-      {"softmax", [] { return L::softmax({.axis = -1, .inputShape = {3, 4}}); }, {2, 3, 4}, {2, 3, 4}},
-      {"masking", [] { return L::masking({.inputShape = {3, 4}}); }, {2, 3, 4}, {2, 3, 4}},
-      {"genericLayer", [] { return L::layer("Dense", {{"units", 2}, {"useBias", false}, {"batchInputShape", {nullptr, 3}}}); }, {2, 3}, {2, 2}},
+      {"softmax",
+       [] {
+         return L::softmax({.axis = -1, .inputShape = {3, 4}});
+       },
+       {2, 3, 4},
+       {2, 3, 4}},
+      {"masking",
+       [] {
+         return L::masking({.inputShape = {3, 4}});
+       },
+       {2, 3, 4},
+       {2, 3, 4}},
+      {"genericLayer",
+       [] {
+         return L::layer("Dense", {{"units", 2}, {"useBias", false}, {"batchInputShape", {nullptr, 3}}});
+       },
+       {2, 3},
+       {2, 2}},
   };
 }
 
@@ -403,9 +611,11 @@ TEST(BuilderConfigs, NamesAndJsonSpelling) {
   EXPECT_EQ(c["kernel_initializer"]["config"]["mode"], "fan_avg");
   EXPECT_EQ(c["kernel_initializer"]["config"]["distribution"], "uniform");
   // Partial initializer JSON is completed with TF.js's defaults (camelCase keys accepted).
-  auto k = L::dense({.units = 1, .kernelInitializer = Json{{"className", "RandomUniform"}, {"config", {{"maxval", 1}}}}})
-               .config()["kernel_initializer"];
-  EXPECT_EQ(k, (Json{{"class_name", "RandomUniform"}, {"config", {{"minval", -0.05}, {"maxval", 1}, {"seed", nullptr}}}}));
+  auto k =
+      L::dense({.units = 1, .kernelInitializer = Json{{"className", "RandomUniform"}, {"config", {{"maxval", 1}}}}})
+          .config()["kernel_initializer"];
+  EXPECT_EQ(k,
+            (Json{{"class_name", "RandomUniform"}, {"config", {{"minval", -0.05}, {"maxval", 1}, {"seed", nullptr}}}}));
   // Regularizers are written as TF.js writes them (L1L2 with both factors).
   EXPECT_EQ(L::dense({.units = 1, .kernelRegularizer = "l2"}).config()["kernel_regularizer"], st::l2(0.01));
   EXPECT_EQ(st::l1l2(0.1, 0.2), (Json{{"class_name", "L1L2"}, {"config", {{"l1", 0.1}, {"l2", 0.2}}}}));
@@ -414,8 +624,12 @@ TEST(BuilderConfigs, NamesAndJsonSpelling) {
   EXPECT_EQ(L::dense({.units = 1, .kernelConstraint = "min_max_norm"}).config()["kernel_constraint"], st::minMaxNorm());
   // Keras's SpatialDropout2D (not in TF.js 4.22): Keras's config keys.
   auto sd = L::spatialDropout2d({.rate = 0.2, .name = "sd2"}).config();
-  EXPECT_EQ(sd, (Json{{"rate", 0.2}, {"noise_shape", nullptr}, {"seed", nullptr}, {"data_format", "channels_last"},
-                      {"name", "sd2"}, {"trainable", true}}));
+  EXPECT_EQ(sd, (Json{{"rate", 0.2},
+                      {"noise_shape", nullptr},
+                      {"seed", nullptr},
+                      {"data_format", "channels_last"},
+                      {"name", "sd2"},
+                      {"trainable", true}}));
   // SeparableConv2D's depth_multiplier: written only when not 1 (TF.js omits it).
   EXPECT_FALSE(L::separableConv2d({.filters = 1, .kernelSize = 1}).config().contains("depth_multiplier"));
   EXPECT_EQ(L::separableConv2d({.filters = 1, .kernelSize = 1, .depthMultiplier = 3}).config()["depth_multiplier"], 3);
@@ -524,8 +738,8 @@ TEST(Functional, NodesOutsideTheModelAreNotCounted) {
   st::setBackend("reference");
   auto other = st::input({.shape = {3}}), a = st::input({.shape = {3}});
   auto shared = L::dense({.units = 2});
-  shared.apply(other);         // node 0 of the layer, in a graph the model does not include
-  auto h = shared.apply(a);    // node 1 overall, node 0 of this model
+  shared.apply(other);       // node 0 of the layer, in a graph the model does not include
+  auto h = shared.apply(a);  // node 1 overall, node 0 of this model
   Json cfg = st::functionalConfig({.inputs = {a}, .outputs = {h}});
   EXPECT_EQ(cfg["config"]["output_layers"], (Json{{shared.name(), 0, 0}}));
   auto m = st::model({.inputs = {a}, .outputs = {h}});
@@ -554,7 +768,8 @@ TEST(BuilderErrors, MessagesNameTheLayerAndTheArgument) {
   };
   has(expectThrows([] { L::dense({.units = 0, .name = "fc"}); }), {"dense('fc')", "Dense", "units"});
   has(expectThrows([] { L::dense({.units = 2, .activation = "nope", .name = "fc"}); }), {"fc", "nope"});
-  has(expectThrows([] { L::dense({.units = 2, .kernelInitializer = "glorotWrong"}); }), {"kernelInitializer", "glorotWrong"});
+  has(expectThrows([] { L::dense({.units = 2, .kernelInitializer = "glorotWrong"}); }),
+      {"kernelInitializer", "glorotWrong"});
   has(expectThrows([] { L::dense({.units = 2, .kernelConstraint = "maxNorn"}); }), {"kernelConstraint", "maxNorn"});
   has(expectThrows([] { L::conv2d({.filters = 2}); }), {"conv2d", "kernelSize"});
   has(expectThrows([] { L::conv2d({.filters = 2, .kernelSize = {1, 2, 3}}); }), {"kernelSize", "2 entries"});

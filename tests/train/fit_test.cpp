@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -274,6 +275,16 @@ TEST(Fit, SaveKeepsTrainingConfigAndRecompiles) {
   EXPECT_EQ(reloaded.optimizer()->className(), "Momentum");
   EXPECT_EQ(reloaded.metricsNames(), m.metricsNames());
   fs::remove_all(dir);
+  // For tests/conformance/check_saved.mjs: TF.js must compile this model from its
+  // trainingConfig and evaluate the same loss.
+  if (const char* fixtures = std::getenv("STRATA_FIXTURES")) {
+    fs::path out = fs::path(fixtures) / "strata_trained" / "momentum_mlp";
+    fs::create_directories(out);
+    m.save(out.string());
+    st::saveNpy((out / "x.npy").string(), d.x);
+    st::saveNpy((out / "y.npy").string(), d.y);
+    std::ofstream(out / "strata_eval.json") << nlohmann::json{{"loss", m.evaluate(d.x, d.y)["loss"]}}.dump();
+  }
 }
 
 TEST(Fit, BatchNormMovingStatisticsMoveInTraining) {

@@ -349,7 +349,9 @@ TEST(OptimizerMemory, DisposeStartsFresh) {
 }
 
 TEST(OptimizerErrors, GradientShapeMustMatchTheVariable) {
-  for (auto& [name, opt] : everyOptimizer()) {
+  for (auto& entry : everyOptimizer()) {
+    const auto& name = entry.first;  // not a structured binding: clang 14 cannot capture those
+    const auto& opt = entry.second;
     st::Variable ok = st::variable(st::tensor({1.0f, 2.0f}));
     st::Variable w = st::variable(st::tensor({1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f}, {2, 3}));
     st::Tensor gOk = st::tensor({1.0f, 1.0f}), gBad = st::ones({3, 2});

@@ -10,5 +10,6 @@ void addDemoCommand(CLI::App& app);
 void addPredictCommand(CLI::App& app);
 void addFitCommand(CLI::App& app);
 void addEvaluateCommand(CLI::App& app);
+void addBenchCommand(CLI::App& app);
 
 }  // namespace strata::cli

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "mnist_cnn.h"
 #include "strata/datasets.h"
 #include "strata/layers_api.h"
 #include "strata/strata.h"
@@ -22,18 +23,6 @@ struct DemoArgs {
   std::string save = "strata-demo-model";
   bool otherBackends = true;
 };
-
-LayersModel mnistCnn() {
-  auto model = sequential({.name = "mnist_cnn"});
-  model.add(layers::conv2d({.filters = 32, .kernelSize = 3, .activation = "relu", .inputShape = {28, 28, 1}}));
-  model.add(layers::maxPooling2d({.poolSize = 2}));
-  model.add(layers::conv2d({.filters = 64, .kernelSize = 3, .activation = "relu"}));
-  model.add(layers::maxPooling2d({.poolSize = 2}));
-  model.add(layers::flatten());
-  model.add(layers::dense({.units = 128, .activation = "relu"}));
-  model.add(layers::dense({.units = 10, .activation = "softmax"}));
-  return model;
-}
 
 double accuracy(const Tensor& probs, const Tensor& labels) {
   return tidy([&] { return mean(cast(equal(argMax(probs, 1), labels), DType::float32)); }).item<float>();

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   strata::cli::addPredictCommand(app);
   strata::cli::addFitCommand(app);
   strata::cli::addEvaluateCommand(app);
+  strata::cli::addBenchCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
