@@ -4,9 +4,10 @@
 // profile's conv/matmul FLOPs equal those computed here from the model's layer shapes, the HTML
 // page is self-contained with SVG charts, and bad arguments give one clear line and exit != 0.
 #include <gtest/gtest.h>
+
+#include "tools/cli_run.h"
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,23 +20,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Result {
-  int status;
-  std::string out;
-};
-
-Result run(const std::string& args, const std::string& redirect = "2>&1") {
-  std::string cmd = std::string(std::getenv("STRATA_CLI")) + " " + args + " " + redirect;
-  Result r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int s = pclose(p);
-  r.status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
-  return r;
-}
+using strata::testing::runCli;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -69,7 +54,7 @@ double mnistCnnFlopsPerSample() {
 }  // namespace
 
 TEST_F(CliBench, PrintsATableRowPerBackendAndBatch) {
-  auto r = run(std::string(kTiny) + " --backend reference --batch 1,3");
+  auto r = runCli(std::string(kTiny) + " --backend reference --batch 1,3");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("median ms"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("samples/s"), std::string::npos) << r.out;
@@ -96,7 +81,7 @@ TEST_F(CliBench, PrintsATableRowPerBackendAndBatch) {
 }
 
 TEST_F(CliBench, JsonHasEveryFieldAndConsistentNumbers) {
-  auto r = run(std::string(kTiny) + " --batch 1,2 --train --profile --json " + p("b.json"));
+  auto r = runCli(std::string(kTiny) + " --batch 1,2 --train --profile --json " + p("b.json"));
   ASSERT_EQ(r.status, 0) << r.out;
   json doc = json::parse(slurp(p("b.json")));
   EXPECT_EQ(doc["tool"], "strata bench");
@@ -133,14 +118,14 @@ TEST_F(CliBench, JsonHasEveryFieldAndConsistentNumbers) {
 }
 
 TEST_F(CliBench, JsonToStandardOutputStaysParseable) {
-  auto r = run(std::string(kTiny) + " --backend reference --batch 1 --json -", "2>/dev/null");
+  auto r = runCli(std::string(kTiny) + " --backend reference --batch 1 --json -", "2>/dev/null");
   ASSERT_EQ(r.status, 0) << r.out;
   json doc = json::parse(r.out);  // the table went to standard error
   EXPECT_EQ(doc["results"].size(), 1u);
 }
 
 TEST_F(CliBench, ReportIsOneSelfContainedPageWithCharts) {
-  auto r = run(std::string(kTiny) + " --backend reference --batch 1,2 --report " + p("r.html"));
+  auto r = runCli(std::string(kTiny) + " --backend reference --batch 1,2 --report " + p("r.html"));
   ASSERT_EQ(r.status, 0) << r.out;
   const std::string html = slurp(p("r.html"));
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
@@ -154,7 +139,7 @@ TEST_F(CliBench, ReportIsOneSelfContainedPageWithCharts) {
 }
 
 TEST_F(CliBench, UnknownBackendListsTheAvailableOnes) {
-  auto r = run(std::string(kTiny) + " --backend reference,nope --json " + p("x.json"));
+  auto r = runCli(std::string(kTiny) + " --backend reference,nope --json " + p("x.json"));
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("'nope'"), std::string::npos) << r.out;
   const size_t listed = r.out.find("available: ");
@@ -166,7 +151,7 @@ TEST_F(CliBench, UnknownBackendListsTheAvailableOnes) {
 
 TEST_F(CliBench, BadBatchListsAreOneClearLine) {
   for (const char* bad : {"1,x", "0", "8,-1", "", "1,,2"}) {
-    auto r = run(std::string(kTiny) + " --batch '" + bad + "'");
+    auto r = runCli(std::string(kTiny) + " --batch '" + bad + "'");
     EXPECT_NE(r.status, 0) << bad;
     EXPECT_NE(r.out.find(std::string("bad --batch '") + bad + "'"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << r.out;
@@ -174,7 +159,7 @@ TEST_F(CliBench, BadBatchListsAreOneClearLine) {
 }
 
 TEST_F(CliBench, MissingModelFileIsOneClearLine) {
-  auto r = run("bench " + p("nowhere/model.json") + " --runs 1 --json " + p("x.json"));
+  auto r = runCli("bench " + p("nowhere/model.json") + " --runs 1 --json " + p("x.json"));
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find(p("nowhere/model.json")), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("not found"), std::string::npos) << r.out;

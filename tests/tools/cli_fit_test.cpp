@@ -1,9 +1,10 @@
 // `strata fit` and `strata evaluate` run as a user runs them, on a small model built and saved
 // here with the C++ API.
 #include <gtest/gtest.h>
+
+#include "tools/cli_run.h"
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,23 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int status;
-  std::string out;
-};
-
-Result run(const std::string& args) {
-  std::string cmd = std::string(std::getenv("STRATA_CLI")) + " " + args + " 2>&1";
-  Result r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int s = pclose(p);
-  r.status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
-  return r;
-}
+using strata::testing::runCli;
 
 class CliFit : public ::testing::Test {
  protected:
@@ -60,7 +45,7 @@ class CliFit : public ::testing::Test {
 }  // namespace
 
 TEST_F(CliFit, FitWritesModelAndHistoryThenEvaluateReadsTrainingConfig) {
-  auto r = run("fit " + p("model") + " --x " + p("x.npy") + " --y " + p("y.npy") +
+  auto r = runCli("fit " + p("model") + " --x " + p("x.npy") + " --y " + p("y.npy") +
                " --epochs 3 --batch-size 8 --optimizer '{\"class_name\": \"Momentum\", \"config\": {\"learningRate\": 0.05, "
                "\"momentum\": 0.9, \"useNesterov\": false}}' --loss categoricalCrossentropy --metrics accuracy "
                "--no-shuffle --verbose 2 --save " + p("trained") + " --history " + p("h.json"));
@@ -78,7 +63,7 @@ TEST_F(CliFit, FitWritesModelAndHistoryThenEvaluateReadsTrainingConfig) {
   EXPECT_EQ(mj["trainingConfig"]["optimizer_config"]["class_name"], "Momentum");
 
   // evaluate compiles from the saved trainingConfig; its loss is the trained model's.
-  auto e = run("evaluate " + p("trained") + " --x " + p("x.npy") + " --y " + p("y.npy"));
+  auto e = runCli("evaluate " + p("trained") + " --x " + p("x.npy") + " --y " + p("y.npy"));
   ASSERT_EQ(e.status, 0) << e.out;
   EXPECT_NE(e.out.find("loss: "), std::string::npos) << e.out;
   EXPECT_NE(e.out.find("acc: "), std::string::npos) << e.out;
@@ -90,10 +75,10 @@ TEST_F(CliFit, FitWritesModelAndHistoryThenEvaluateReadsTrainingConfig) {
 }
 
 TEST_F(CliFit, FitRecompilesFromTrainingConfigWithoutFlags) {
-  auto first = run("fit " + p("model") + " --x " + p("x.npy") + " --y " + p("y.npy") +
+  auto first = runCli("fit " + p("model") + " --x " + p("x.npy") + " --y " + p("y.npy") +
                    " --optimizer rmsprop --loss meanSquaredError --verbose 0 --save " + p("a"));
   ASSERT_EQ(first.status, 0) << first.out;
-  auto second = run("fit " + p("a") + " --x " + p("x.npy") + " --y " + p("y.npy") + " --verbose 0 --save " + p("b") +
+  auto second = runCli("fit " + p("a") + " --x " + p("x.npy") + " --y " + p("y.npy") + " --verbose 0 --save " + p("b") +
                     " --learning-rate 0.01");
   ASSERT_EQ(second.status, 0) << second.out;
   std::ifstream in(p("b/model.json"));
@@ -104,15 +89,15 @@ TEST_F(CliFit, FitRecompilesFromTrainingConfigWithoutFlags) {
 }
 
 TEST_F(CliFit, BadInputIsOneClearLineAndWritesNothing) {
-  auto bad = run("fit " + p("model") + " --x " + p("x.npy") + " --y " + p("y.npy") +
+  auto bad = runCli("fit " + p("model") + " --x " + p("x.npy") + " --y " + p("y.npy") +
                  " --optimizer nadamish --loss mse --save " + p("out"));
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.out.find("nadamish"), std::string::npos) << bad.out;
   EXPECT_FALSE(fs::exists(p("out")));
-  auto noLoss = run("fit " + p("model") + " --x " + p("x.npy") + " --y " + p("y.npy") + " --save " + p("out"));
+  auto noLoss = runCli("fit " + p("model") + " --x " + p("x.npy") + " --y " + p("y.npy") + " --save " + p("out"));
   EXPECT_NE(noLoss.status, 0);
   EXPECT_NE(noLoss.out.find("--loss"), std::string::npos) << noLoss.out;
-  auto wrongY = run("fit " + p("model") + " --x " + p("x.npy") + " --y " + p("x.npy") + " --loss mse --save " + p("out"));
+  auto wrongY = runCli("fit " + p("model") + " --x " + p("x.npy") + " --y " + p("x.npy") + " --loss mse --save " + p("out"));
   EXPECT_NE(wrongY.status, 0);
   EXPECT_NE(wrongY.out.find("[40,4]"), std::string::npos) << wrongY.out;
   EXPECT_FALSE(fs::exists(p("out")));

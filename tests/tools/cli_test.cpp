@@ -1,31 +1,15 @@
 // The strata command line, run as a user runs it (the binary's path comes from ctest).
 #include <gtest/gtest.h>
 
-#include <array>
+#include "tools/cli_run.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 namespace {
 
-struct Result {
-  int status;
-  std::string out;
-};
-
-Result run(const std::string& args) {
-  const char* cli = std::getenv("STRATA_CLI");
-  std::string cmd = std::string(cli ? cli : "./strata") + " " + args + " 2>&1";
-  Result r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using strata::testing::runCli;
 
 class Cli : public ::testing::Test {
  protected:
@@ -35,7 +19,7 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, InfoListsBackendsAndTheDefault) {
-  auto r = run("info");
+  auto r = runCli("info");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("reference"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("priority"), std::string::npos) << r.out;
@@ -43,25 +27,25 @@ TEST_F(Cli, InfoListsBackendsAndTheDefault) {
 }
 
 TEST_F(Cli, InfoKernelsPrintsCoverage) {
-  auto r = run("info --kernels");
+  auto r = runCli("info --kernels");
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("Conv2D"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("total"), std::string::npos);
 }
 
 TEST_F(Cli, UnknownBackendFromEnvironmentIsOneClearLine) {
-  auto r = run("info");  // info itself never fails on a bad backend: it reports
-  auto bad = run("demo --help");
+  auto r = runCli("info");  // info itself never fails on a bad backend: it reports
+  auto bad = runCli("demo --help");
   EXPECT_EQ(bad.status, 0);
   setenv("STRATA_BACKEND", "nope", 1);
-  auto d = run("demo");
+  auto d = runCli("demo");
   unsetenv("STRATA_BACKEND");
   EXPECT_NE(d.status, 0);
   EXPECT_NE(d.out.find("nope"), std::string::npos) << d.out;
 }
 
 TEST_F(Cli, UnknownCommandFails) {
-  auto r = run("frobnicate");
+  auto r = runCli("frobnicate");
   EXPECT_NE(r.status, 0);
 }
 
@@ -87,7 +71,7 @@ TEST_F(Cli, PredictMobileNetV2MatchesTfjs) {
   fs::path dir = fixture("mobilenet_v2");
   ASSERT_TRUE(fs::exists(dir / "model.json")) << "model fixtures missing";
   fs::path out = fs::temp_directory_path() / ("strata_cli_out_" + std::to_string(::getpid()) + ".npy");
-  auto r = run("predict " + (dir / "model.json").string() + " --input " + (dir / "input_0.npy").string() +
+  auto r = runCli("predict " + (dir / "model.json").string() + " --input " + (dir / "input_0.npy").string() +
                " --output " + out.string() + " --backend reference");
   ASSERT_EQ(r.status, 0) << r.out;
   strata::setBackend("reference");
@@ -104,14 +88,14 @@ TEST_F(Cli, PredictFailsCleanlyWithoutPartialOutput) {
   std::ofstream(tmp / "model.json") << "{ not json";
   fs::path in = fixture("mobilenet_v2") / "input_0.npy";
   fs::path out = tmp / "out.npy";
-  auto r = run("predict " + (tmp / "model.json").string() + " --input " + in.string() + " --output " + out.string());
+  auto r = runCli("predict " + (tmp / "model.json").string() + " --input " + in.string() + " --output " + out.string());
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("model.json"), std::string::npos) << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line: " << r.out;
   EXPECT_FALSE(fs::exists(out));
   // Wrong number of inputs for a real model: also one clear line, no output.
   fs::path dir = fixture("mobilenet_v2");
-  r = run("predict " + (dir / "model.json").string() + " --input " + in.string() + " --input " + in.string() +
+  r = runCli("predict " + (dir / "model.json").string() + " --input " + in.string() + " --input " + in.string() +
           " --output " + out.string());
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("1 input"), std::string::npos) << r.out;
@@ -119,7 +103,7 @@ TEST_F(Cli, PredictFailsCleanlyWithoutPartialOutput) {
   // An input of the wrong shape.
   strata::setBackend("reference");
   strata::saveNpy((tmp / "small.npy").string(), strata::zeros({1, 10, 10, 3}));
-  r = run("predict " + (dir / "model.json").string() + " --input " + (tmp / "small.npy").string() + " --output " +
+  r = runCli("predict " + (dir / "model.json").string() + " --input " + (tmp / "small.npy").string() + " --output " +
           out.string());
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("[null,224,224,3]"), std::string::npos) << r.out;

@@ -22,6 +22,7 @@
 
 #include "bench.h"
 #include "commands.h"
+#include "write_file.h"
 #include "mnist_cnn.h"
 #include "strata/datasets.h"
 #include "strata/strata.h"
@@ -511,24 +512,6 @@ std::string utcNow() {
   return buf;
 }
 
-// Whole file to a temporary name, then renamed: never half-written.
-void writeFile(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".partial-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error("cannot write '" + path + "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("cannot write '" + path + "'");
-  }
-}
-
 double mib(int64_t bytes) { return bytes / (1024.0 * 1024.0); }
 
 struct Table {
@@ -660,8 +643,8 @@ int runBench(const BenchArgs& a) {
   doc["results"] = std::move(results);
 
   if (a.json == "-") std::printf("%s\n", doc.dump(2).c_str());
-  else if (!a.json.empty()) writeFile(a.json, doc.dump(2) + "\n");
-  if (!a.report.empty()) writeFile(a.report, benchReportHtml(doc));
+  else if (!a.json.empty()) writeFileAtomically(a.json, doc.dump(2) + "\n");
+  if (!a.report.empty()) writeFileAtomically(a.report, benchReportHtml(doc));
   for (const std::string& f : {a.json, a.report})
     if (!f.empty() && f != "-") std::fprintf(out, "wrote %s\n", f.c_str());
   return 0;

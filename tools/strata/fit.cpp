@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "write_file.h"
 #include "strata/strata.h"
 
 namespace strata::cli {
@@ -26,23 +27,6 @@ std::vector<Tensor> loadAll(const std::vector<std::string>& paths) {
   std::vector<Tensor> out;
   for (const auto& p : paths) out.push_back(loadNpy(p));
   return out;
-}
-
-// Whole file to a temporary, then renamed: never half-written.
-void writeText(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".partial-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp);
-    out << text;
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error("cannot write '" + path + "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("cannot write '" + path + "'");
-  }
 }
 
 // The optimizer a spec names, as an object (to change its learning rate).
@@ -130,7 +114,7 @@ void addFitCommand(CLI::App& app) {
     if (a->seed >= 0) fit.seed = static_cast<uint64_t>(a->seed);
     History h = model.fit(xs, ys, fit);
     model.save(a->save);
-    if (!a->history.empty()) writeText(a->history, h.toJson().dump(2) + "\n");
+    if (!a->history.empty()) writeFileAtomically(a->history, h.toJson().dump(2) + "\n");
   });
 }
 
