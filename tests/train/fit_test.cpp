@@ -314,3 +314,21 @@ TEST(Fit, SeededDropoutTrainsReproducibly) {
   };
   EXPECT_EQ(run(), run());
 }
+
+// Identities: weights of 1 change nothing; weights of 2 double every per-sample loss.
+TEST(Fit, SampleWeightScalesTheLoss) {
+  Data d = makeData();
+  auto run = [&](const st::Tensor& sw) {
+    auto m = mlp();
+    m.compile({.optimizer = "sgd", .loss = {"categoricalCrossentropy"}});
+    return m.fit(d.x, d.y, {.epochs = 1, .batchSize = 16, .shuffle = false, .sampleWeight = sw, .verbose = 0}).batchLoss;
+  };
+  std::vector<double> plain = run(st::Tensor()), ones = run(st::ones({64})), twos = run(st::fill({64}, 2.0f));
+  EXPECT_EQ(ones, plain);
+  ASSERT_EQ(twos.size(), plain.size());
+  EXPECT_NEAR(twos[0], 2 * plain[0], 1e-6 * plain[0]);  // first batch: same weights, loss doubled
+  auto m = mlp();
+  m.compile({.optimizer = "sgd", .loss = {"categoricalCrossentropy"}});
+  double loss = m.evaluate(d.x, d.y)["loss"];
+  EXPECT_NEAR(m.evaluate(d.x, d.y, {.sampleWeight = st::fill({64}, 2.0f)})["loss"], 2 * loss, 1e-6 * loss);
+}
