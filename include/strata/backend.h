@@ -50,6 +50,10 @@ struct TensorView {
   const Shape* shape = nullptr;
   DType dtype = DType::float32;
   int64_t size = 0;
+  /// Identifies the storage's contents: storages are immutable once written and ids are never
+  /// reused, so a backend may cache data derived from a tensor (reordered weights) under this id.
+  /// 0 when unknown.
+  uint64_t storageId = 0;
   template <class T> T* as() const { return static_cast<T*>(data); }
 };
 

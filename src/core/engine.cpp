@@ -1,6 +1,7 @@
 // The engine: backend registry, kernel dispatch, memory accounting, scopes and profiling.
 #include "core/engine.h"
 
+#include <atomic>
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -161,6 +162,8 @@ KernelFn findKernel(BackendRecord& b, KernelId id) {
 // ---- storage and nodes ------------------------------------------------------------------
 
 Storage::Storage(BackendRecord* o, size_t n) : owner(o), bytes(n) {
+  static std::atomic<uint64_t> nextId{1};
+  id = nextId.fetch_add(1, std::memory_order_relaxed);
   ptr = n ? owner->instance->allocate(n) : nullptr;
   auto& e = engine();
   e.numDataBuffers++;
@@ -259,7 +262,7 @@ std::vector<Tensor> runKernel(KernelId id, std::span<const Tensor> inputs,
     checkUsable(inputs[i], kernelName(id), i);
     TensorNode& n = *inputs[i].node();
     moveTo(*n.storage, b);
-    ins[i] = TensorView{n.storage->ptr, &n.shape, n.dtype, n.size};
+    ins[i] = TensorView{n.storage->ptr, &n.shape, n.dtype, n.size, n.storage->id};
   }
   std::vector<Tensor> result;
   result.reserve(outputs.size());
@@ -267,7 +270,7 @@ std::vector<Tensor> runKernel(KernelId id, std::span<const Tensor> inputs,
     const OutputSpec& o = outputs[i];
     auto storage = std::make_shared<Storage>(&b, static_cast<size_t>(shapeSize(o.shape)) * dtypeSize(o.dtype));
     auto node = newNode(o.shape, o.dtype, std::move(storage));
-    outs[i] = TensorView{node->storage->ptr, &node->shape, node->dtype, node->size};
+    outs[i] = TensorView{node->storage->ptr, &node->shape, node->dtype, node->size, node->storage->id};
     result.emplace_back(std::move(node));
   }
   KernelCall call{*b.instance, std::span<const TensorView>(ins, inputs.size()),

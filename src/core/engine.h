@@ -22,6 +22,7 @@ struct Storage {
   BackendRecord* owner = nullptr;
   void* ptr = nullptr;
   size_t bytes = 0;
+  uint64_t id = 0;  // unique for the process's lifetime (TensorView::storageId)
   Storage(BackendRecord* owner, size_t bytes);
   ~Storage();
   Storage(const Storage&) = delete;

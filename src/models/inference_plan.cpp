@@ -55,11 +55,39 @@ std::optional<Activation> fusableActivation(const Layer& l) {
   return std::nullopt;
 }
 
-std::vector<const void*> sourcesOf(Model& m, const FusedConv& f) {
-  std::vector<const void*> s;
+// Storage ids are never reused (a storage's address may be), so equal ids mean equal weights.
+std::vector<uint64_t> sourcesOf(Model& m, const FusedConv& f) {
+  std::vector<uint64_t> s;
   for (int n : {f.convNode, f.bnNode})
-    for (auto& w : m.layers[m.nodes[n].layer]->ownWeights()) s.push_back(w.value.node()->storage.get());
+    for (auto& w : m.layers[m.nodes[n].layer]->ownWeights()) s.push_back(w.value.node()->storage->id);
   return s;
+}
+
+// ZeroPadding2D's {top, bottom, left, right} (the layer validated its config already).
+std::array<int, 4> zeroPadding(const Json& c) {
+  auto pair = [](const Json& v) {
+    return v.is_number() ? std::array<int, 2>{v.get<int>(), v.get<int>()} : std::array<int, 2>{v[0].get<int>(), v[1].get<int>()};
+  };
+  if (!c.contains("padding")) return {1, 1, 1, 1};
+  const Json& p = c["padding"];
+  if (p.is_number()) return {p.get<int>(), p.get<int>(), p.get<int>(), p.get<int>()};
+  auto h = pair(p[0]), w = pair(p[1]);
+  return {h[0], h[1], w[0], w[1]};
+}
+
+// The ZeroPadding2D node feeding conv node n when only n reads it and n pads 'valid'; else -1.
+int foldablePad(const Model& m, int n, const std::string& padding) {
+  if (padding != "valid" || m.nodes[n].inputs.size() != 1) return -1;
+  const TensorRef& in = m.nodes[n].inputs[0];
+  for (size_t k = 0; k < m.nodes.size(); ++k) {
+    const Node& node = m.nodes[k];
+    if (node.layer != in.layer || node.index != in.node) continue;
+    const Layer& l = *m.layers[node.layer];
+    const Json& c = l.config();
+    if (l.className() != "ZeroPadding2D" || (c.contains("data_format") && c["data_format"] == "channels_first")) return -1;
+    return soleConsumer(m, static_cast<int>(k)) == n ? static_cast<int>(k) : -1;
+  }
+  return -1;
 }
 
 void fold(Model& m, FusedConv& f) {
@@ -128,6 +156,12 @@ InferencePlan planInference(Model& m) {
       padding = "valid";         // TF.js treats causal as valid for depthwise
     }
     f.pad = Padding(padding);
+    f.padNode = foldablePad(m, static_cast<int>(n), padding);
+    if (f.padNode >= 0) {
+      auto p = zeroPadding(m.layers[m.nodes[f.padNode].layer]->config());
+      f.pad = Padding::explicitPads(p[0], p[1], p[2], p[3]);
+      plan.skip[f.padNode] = true;
+    }
     int last = bnNode;
     int act = soleConsumer(m, bnNode);
     if (act >= 0)
@@ -142,6 +176,10 @@ InferencePlan planInference(Model& m) {
     plan.fused.push_back(std::move(f));
   }
   return plan;
+}
+
+TensorRef chainInput(const Model& m, const FusedConv& f) {
+  return m.nodes[f.padNode >= 0 ? f.padNode : f.convNode].inputs[0];
 }
 
 Tensor runFused(Model& m, FusedConv& f, const Tensor& x) {

@@ -387,8 +387,7 @@ std::vector<Tensor> Model::call(const std::vector<Tensor>& in, const CallArgs& a
     if (fused) {
       if (auto f = plan_->fusedAt.find(static_cast<int>(k)); f != plan_->fusedAt.end()) {
         FusedConv& fc = plan_->fused[f->second];
-        const TensorRef& src = nodes[fc.convNode].inputs[0];
-        values[TensorRef{n.layer, n.index, 0}] = runFused(*this, fc, values.at(src));
+        values[TensorRef{n.layer, n.index, 0}] = runFused(*this, fc, values.at(chainInput(*this, fc)));
         continue;
       }
       if (plan_->skip[k]) continue;

@@ -35,6 +35,10 @@ int envThreads() {
 
 class CpuBackend : public HostBackend {
  public:
+  void deallocate(void* ptr, size_t bytes) override {
+    forgetReorders(ptr);
+    HostBackend::deallocate(ptr, bytes);
+  }
   CpuBackend() {
     applyThreads();
     dnnlEngine();  // fails here (and the backend is skipped) if oneDNN cannot start
@@ -72,6 +76,43 @@ dnnl::stream& dnnlStream() {
   // One stream per thread: oneDNN streams are not meant to be shared between threads.
   thread_local dnnl::stream s(dnnlEngine());
   return s;
+}
+
+namespace {
+struct Reordered {
+  uint64_t storageId;
+  const void* source;
+  dnnl::memory::desc desc;
+  dnnl::memory mem;
+};
+constexpr size_t kMaxReorders = 512;  // a few models' worth of convolution weights
+std::mutex reorderMu;
+std::list<Reordered> reorders;  // most recently used first
+}  // namespace
+
+dnnl::memory reorderedWeights(const dnnl::memory& user, const dnnl::memory::desc& want, uint64_t storageId) {
+  if (want == user.get_desc()) return user;
+  auto reorder = [&] {
+    dnnl::memory m(want, dnnlEngine());
+    dnnl::reorder(user, m).execute(dnnlStream(), const_cast<dnnl::memory&>(user), m);
+    return m;
+  };
+  if (storageId == 0) return reorder();
+  std::lock_guard<std::mutex> lock(reorderMu);
+  for (auto it = reorders.begin(); it != reorders.end(); ++it) {
+    if (it->storageId == storageId && it->desc == want) {
+      reorders.splice(reorders.begin(), reorders, it);
+      return it->mem;
+    }
+  }
+  reorders.push_front({storageId, user.get_data_handle(), want, reorder()});
+  if (reorders.size() > kMaxReorders) reorders.pop_back();
+  return reorders.front().mem;
+}
+
+void forgetReorders(const void* ptr) {
+  std::lock_guard<std::mutex> lock(reorderMu);
+  reorders.remove_if([ptr](const Reordered& r) { return r.source == ptr; });
 }
 
 void callReference(const char* name, const KernelCall& c) {
@@ -173,6 +214,7 @@ bool registered = [] {
   registerNormalizationKernels();
   registerElementwiseKernels();
   registerReduceKernels();
+  registerSliceKernels();
   registerBackend(kName, [] { return std::make_unique<CpuBackend>(); }, /*priority=*/10,
                   BackendOptions{.kernelFallback = "reference"});
   return true;

@@ -66,6 +66,14 @@ class PrimitiveCache {
   std::map<std::vector<int64_t>, std::pair<std::shared_ptr<V>, std::list<std::vector<int64_t>>::iterator>> map_;
 };
 
+/// `user` (a tensor's memory) in the layout `want`: `user` itself when the layouts agree, else
+/// a reorder, cached under the tensor's storage id (storages are immutable and ids never reused,
+/// so a cached copy can never be stale). A freed storage's copies are dropped with it
+/// (forgetReorders), and the cache holds at most a bounded number of copies.
+dnnl::memory reorderedWeights(const dnnl::memory& user, const dnnl::memory::desc& want, uint64_t storageId);
+/// Drops the cached reorders of the storage at `ptr` (called when it is freed).
+void forgetReorders(const void* ptr);
+
 /// True when the epilogue's activation maps to a oneDNN eltwise post-op.
 inline bool dnnlActivation(Activation a) {
   return a == Activation::linear || a == Activation::relu || a == Activation::relu6 || a == Activation::elu ||
@@ -101,6 +109,7 @@ void registerPoolKernels();
 void registerNormalizationKernels();
 void registerElementwiseKernels();
 void registerReduceKernels();
+void registerSliceKernels();
 
 }  // namespace strata::cpu
 

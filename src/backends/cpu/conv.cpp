@@ -2,8 +2,9 @@
 // FusedDepthwiseConv2D (a grouped convolution, one group per input channel) and the backprop
 // kernels Conv2DBackpropInput / Conv2DBackpropFilter. Activations and images stay NHWC; the
 // HWIO filters are described to oneDNN by strides and reordered, on every call, into the
-// layout the primitive chose (primitives are cached by geometry, never by data pointer, so a
-// freed and reused weight buffer can never be mistaken for a cached one).
+// layout the primitive chose once per weight storage (primitives are cached by geometry,
+// reordered weights by storage id, never by data pointer, so a freed and reused weight buffer
+// can never be mistaken for a cached one).
 #ifdef STRATA_CPU_BACKEND
 
 #include "backends/cpu/common.h"
@@ -55,13 +56,10 @@ memory::desc anyFilterDesc(const Geometry& g) {
   return memory::desc({g.oc, g.c, g.kh, g.kw}, dt::f32, tag::any);
 }
 
-// Weights in the primitive's layout: the user's memory when it matches, else a reorder.
-memory weightsFor(const memory::desc& want, const Geometry& g, const float* f) {
-  memory user(filterDesc(g), dnnlEngine(), const_cast<float*>(f));
-  if (want == user.get_desc()) return user;
-  memory m(want, dnnlEngine());
-  dnnl::reorder(user, m).execute(dnnlStream(), user, m);
-  return m;
+// Weights in the primitive's layout: the user's memory when it matches, else a cached reorder.
+memory weightsFor(const memory::desc& want, const Geometry& g, const TensorView& f) {
+  memory user(filterDesc(g), dnnlEngine(), f.data);
+  return reorderedWeights(user, want, f.storageId);
 }
 
 // ---- forward -----------------------------------------------------------------------------
@@ -111,7 +109,7 @@ bool forward(const KernelCall& c, const Conv2DAttrs& a, bool depthwise, const sc
   auto& eng = dnnlEngine();
   memory src(entry->pd.src_desc(), eng, c.in(0).data);
   memory dst(entry->pd.dst_desc(), eng, c.out().data);
-  memory wei = weightsFor(entry->pd.weights_desc(), g, c.in(1).as<float>());
+  memory wei = weightsFor(entry->pd.weights_desc(), g, c.in(1));
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
   if (withBias) args.emplace(DNNL_ARG_BIAS, memory(entry->pd.bias_desc(), eng, c.in(2).data));
   entry->prim.execute(dnnlStream(), args);
@@ -175,7 +173,7 @@ bool backpropInput(const KernelCall& c, bool depthwise) {
   auto& eng = dnnlEngine();
   memory dy(entry->pd.diff_dst_desc(), eng, c.in(0).data);
   memory dx(entry->pd.diff_src_desc(), eng, c.out().data);
-  memory wei = weightsFor(entry->pd.weights_desc(), g, c.in(1).as<float>());
+  memory wei = weightsFor(entry->pd.weights_desc(), g, c.in(1));
   entry->prim.execute(dnnlStream(), {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_SRC, dx}});
   dnnlStream().wait();
   return true;

@@ -91,8 +91,75 @@ void softmax(const KernelCall& c) {
   }
 }
 
+// LRN and LRNGrad: the reference's arithmetic (double sums over the channel window), OpenMP over
+// pixels, with the window's sum of squares kept from a prefix sum (O(channels) per pixel
+// instead of O(channels x window)).
+void lrnNorms(const float* px, int64_t channels, const schema::LRNAttrs& a, double* prefix, double* norm) {
+  prefix[0] = 0;
+  for (int64_t k = 0; k < channels; ++k) prefix[k + 1] = prefix[k] + static_cast<double>(px[k]) * px[k];
+  for (int64_t ch = 0; ch < channels; ++ch) {
+    const int64_t lo = std::max<int64_t>(0, ch - a.depthRadius), hi = std::min<int64_t>(channels - 1, ch + a.depthRadius);
+    norm[ch] = static_cast<double>(a.bias) + static_cast<double>(a.alpha) * (prefix[hi + 1] - prefix[lo]);
+  }
+}
+
+void lrn(const KernelCall& c) {
+  const auto& a = c.attr<schema::LRNAttrs>();
+  const int64_t channels = (*c.in(0).shape)[3];
+  if (c.in(0).size == 0) return;
+  const float* x = c.in(0).as<float>();
+  float* y = c.out().as<float>();
+  const int64_t pixels = c.in(0).size / channels;
+  applyThreads();
+#pragma omp parallel
+  {
+    std::vector<double> prefix(channels + 1), norm(channels);
+#pragma omp for schedule(static)
+    for (int64_t p = 0; p < pixels; ++p) {
+      const float* px = x + p * channels;
+      lrnNorms(px, channels, a, prefix.data(), norm.data());
+      for (int64_t ch = 0; ch < channels; ++ch)
+        y[p * channels + ch] = static_cast<float>(px[ch] * std::pow(norm[ch], -a.beta));
+    }
+  }
+}
+
+// dx_k = sum over the windows i that hold k of dy_i * (delta_ik N_i^-beta - 2 alpha beta x_k y_i / N_i):
+// the second term is x_k times a window sum of dy_i y_i / N_i, again from a prefix sum.
+void lrnGrad(const KernelCall& c) {
+  const auto& a = c.attr<schema::LRNAttrs>();
+  const int64_t channels = (*c.in(0).shape)[3];
+  if (c.in(0).size == 0) return;
+  const float* x = c.in(0).as<float>();
+  const float* y = c.in(1).as<float>();
+  const float* dy = c.in(2).as<float>();
+  float* dx = c.out().as<float>();
+  const int64_t pixels = c.in(0).size / channels;
+  const double k2 = -2.0 * a.alpha * a.beta;
+  applyThreads();
+#pragma omp parallel
+  {
+    std::vector<double> prefix(channels + 1), norm(channels), t(channels + 1);
+#pragma omp for schedule(static)
+    for (int64_t p = 0; p < pixels; ++p) {
+      const int64_t base = p * channels;
+      lrnNorms(x + base, channels, a, prefix.data(), norm.data());
+      t[0] = 0;
+      for (int64_t i = 0; i < channels; ++i) t[i + 1] = t[i] + static_cast<double>(dy[base + i]) * y[base + i] / norm[i];
+      for (int64_t k = 0; k < channels; ++k) {
+        // Windows i holding k are those with |i - k| <= radius.
+        const int64_t lo = std::max<int64_t>(0, k - a.depthRadius), hi = std::min<int64_t>(channels - 1, k + a.depthRadius);
+        const double cross = k2 * x[base + k] * (t[hi + 1] - t[lo]);
+        dx[base + k] = static_cast<float>(cross + dy[base + k] * std::pow(norm[k], -a.beta));
+      }
+    }
+  }
+}
+
 const KernelEntry kKernels[] = {
     {"FusedBatchNorm", fusedBatchNorm},
+    {"LRN", lrn},
+    {"LRNGrad", lrnGrad},
     {"Softmax", softmax<false>},
     {"LogSoftmax", softmax<true>},
 };
