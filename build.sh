@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 mode="${1:-demo}"
 
 packages=(build-essential cmake ninja-build pkg-config git nodejs npm clang libclang-rt-14-dev
-          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev libdnnl-dev)
+          libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev libdnnl-dev libomp-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -10,12 +10,13 @@ namespace strata {
 
 /// Element type of a tensor. float32, int32 and bool are the compute types (as in TF.js);
 /// float16, uint8 and uint16 exist for quantized weight storage.
-enum class DType : uint8_t { float32, int32, bool_, float16, uint8, uint16 };
+/// int8 holds quantized weights and activations of int8-compute models (strata/optimize/quantize.h).
+enum class DType : uint8_t { float32, int32, bool_, float16, uint8, uint16, int8 };
 
 /// A shape: one extent per axis, outermost first (row-major, NHWC for images).
 using Shape = std::vector<int64_t>;
 
-/// TF.js spelling: "float32", "int32", "bool", "float16", "uint8", "uint16".
+/// TF.js spelling: "float32", "int32", "bool", "float16", "uint8", "uint16" (and "int8").
 std::string_view dtypeName(DType d);
 /// Parses a TF.js dtype name; throws strata::Error naming the string otherwise.
 DType parseDType(std::string_view name);

@@ -12,14 +12,15 @@ std::string_view dtypeName(DType d) {
     case DType::float16: return "float16";
     case DType::uint8: return "uint8";
     case DType::uint16: return "uint16";
+    case DType::int8: return "int8";
   }
   return "?";
 }
 
 DType parseDType(std::string_view name) {
-  for (DType d : {DType::float32, DType::int32, DType::bool_, DType::float16, DType::uint8, DType::uint16})
+  for (DType d : {DType::float32, DType::int32, DType::bool_, DType::float16, DType::uint8, DType::uint16, DType::int8})
     if (dtypeName(d) == name) return d;
-  throw Error("unknown dtype '" + std::string(name) + "' (expected float32, int32, bool, float16, uint8 or uint16)");
+  throw Error("unknown dtype '" + std::string(name) + "' (expected float32, int32, bool, float16, uint8, uint16 or int8)");
 }
 
 size_t dtypeSize(DType d) {
@@ -29,7 +30,8 @@ size_t dtypeSize(DType d) {
     case DType::float16:
     case DType::uint16: return 2;
     case DType::bool_:
-    case DType::uint8: return 1;
+    case DType::uint8:
+    case DType::int8: return 1;
   }
   return 0;
 }

@@ -59,6 +59,7 @@ void convertFrom(DType from, const void* src, Dst* dst, int64_t n) {
     case DType::bool_:
     case DType::uint8: convertAll(static_cast<const uint8_t*>(src), dst, n); break;
     case DType::uint16: convertAll(static_cast<const uint16_t*>(src), dst, n); break;
+    case DType::int8: convertAll(static_cast<const int8_t*>(src), dst, n); break;
     case DType::float16: throw Error("dataSync: float16 tensors must be cast to float32 first");
   }
 }

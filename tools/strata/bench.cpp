@@ -588,9 +588,9 @@ int runBench(const BenchArgs& a) {
   FILE* out = a.json == "-" ? stderr : stdout;
   json doc = {{"tool", "strata bench"}, {"version", kVersion}, {"date", utcNow()}, {"machine", machineInfo()}};
   doc["backends"] = json::array();
-  for (const BackendStatus& s : backendStatus())
-    if (std::find(backends.begin(), backends.end(), s.name) != backends.end())
-      doc["backends"].push_back({{"name", s.name}, {"description", s.description}});
+  for (const std::string& name : backends)  // in run order: reference (the baseline) first
+    for (const BackendStatus& s : backendStatus())
+      if (s.name == name) doc["backends"].push_back({{"name", s.name}, {"description", s.description}});
   doc["settings"] = {{"batches", batches}, {"warmup", a.warmup}, {"runs", a.runs}, {"train", a.train},
                      {"profile", a.profile}, {"seed", a.seed}};
   doc["models"] = json::array();

@@ -128,6 +128,7 @@ void castK(const KernelCall& c) {
     case DType::bool_:
     case DType::uint8: castFrom<uint8_t>(c); break;
     case DType::uint16: castFrom<uint16_t>(c); break;
+    case DType::int8: castFrom<int8_t>(c); break;
     default: throw Error("Cast: unsupported source dtype " + std::string(dtypeName(c.in(0).dtype)));
   }
 }
