@@ -133,6 +133,9 @@ std::unordered_map<int64_t, Tensor> backprop(const Tape& tape, const Tensor& y, 
       GradFn fn = findGradient(e.kernel);
       if (!fn) throw Error("gradient of '" + opName + "' is not defined");
       GradArgs args{dys, e.inputs, e.outputs, e.attrs.get()};
+      args.needMask = 0;
+      for (size_t i = 0; i < e.inputIds.size() && i < 64; ++i)
+        if (tape.watched.count(e.inputIds[i])) args.needMask |= uint64_t{1} << i;
       dxs = fn(args);
     }
     if (dxs.size() != e.inputIds.size())

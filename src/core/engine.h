@@ -99,6 +99,11 @@ struct GradArgs {
   std::span<const Tensor> inputs;
   std::span<const Tensor> outputs;
   const void* attrs = nullptr;
+  /// Bit i set: input i needs a gradient (it depends on a watched tensor). A gradient function
+  /// may skip the work for the others and return an undefined Tensor in their place (TF.js
+  /// evaluates only the needed closures of a gradient the same way).
+  uint64_t needMask = ~uint64_t{0};
+  bool needs(size_t i) const { return i >= 64 || ((needMask >> i) & 1u) != 0; }
   const Tensor& dy() const { return dys[0]; }
   const Tensor& x(size_t i = 0) const { return inputs[i]; }
   const Tensor& y(size_t i = 0) const { return outputs[i]; }

@@ -12,12 +12,16 @@ namespace strata {
 
 namespace layers::detail {
 
+// Keras's to_snake_case: an underscore before a capital that follows a lowercase letter or
+// starts a capitalized word ("kernelSize" -> "kernel_size", "MaxPooling2D" -> "max_pooling2d",
+// "LSTM" -> "lstm", "ReLU" -> "re_lu").
 std::string toSnake(const std::string& s) {
+  auto lower = [&](size_t i) { return i < s.size() && std::islower(static_cast<unsigned char>(s[i])); };
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (std::isupper(c)) {
-      if (i > 0 && s[i - 1] != '_') out += '_';
+      if (i > 0 && s[i - 1] != '_' && (lower(i - 1) || lower(i + 1))) out += '_';
       out += static_cast<char>(std::tolower(c));
     } else {
       out += static_cast<char>(c);

@@ -217,8 +217,9 @@ const char* backpropFilterKernel(bool depthwise) {
 // d/dx and d/dfilter of a convolution with respect to its output gradient dy.
 std::vector<Tensor> convGrads(const GradArgs& g, const Tensor& dy, const Conv2DAttrs& a, bool depthwise) {
   const Tensor &x = g.x(0), &f = g.x(1);
-  return {runBackpropInput(backpropInputKernel(depthwise), x.shape(), dy, f, a),
-          runBackpropFilter(backpropFilterKernel(depthwise), x, dy, f.shape(), a)};
+  // A model's first convolution needs no gradient for its input (the data).
+  return {g.needs(0) ? runBackpropInput(backpropInputKernel(depthwise), x.shape(), dy, f, a) : Tensor(),
+          g.needs(1) ? runBackpropFilter(backpropFilterKernel(depthwise), x, dy, f.shape(), a) : Tensor()};
 }
 
 std::vector<Tensor> conv2DGrad(const GradArgs& g) { return convGrads(g, g.dy(), g.attr<Conv2DAttrs>(), false); }

@@ -106,6 +106,8 @@ TEST_F(CliBench, JsonHasEveryFieldAndConsistentNumbers) {
     EXPECT_GE(res["memory"]["baselineEngineBytes"].get<int64_t>(), 225034 * 4);  // the weights
     EXPECT_GT(res["memory"]["peakRssBytes"].get<int64_t>(), 0);
     EXPECT_EQ(res["memory"]["leakedTensors"], 0);  // predict leaks nothing
+    EXPECT_EQ(res["memory"]["engineBytesGrowthOverRuns"], 0);  // nor holds more bytes run after run
+    EXPECT_TRUE(res["memory"]["rssGrowthOverRunsBytes"].is_number_integer());
     EXPECT_GT(res["train"]["samplesPerSec"].get<double>(), 0);
     EXPECT_EQ(res["train"]["runsMs"].size(), 2u);
     const json& prof = res["profile"];

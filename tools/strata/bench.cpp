@@ -416,6 +416,8 @@ json runCase(BenchModel& m, const std::string& backend, int batch, Context& ctx)
   for (int i = 0; i < a.warmup; ++i) predictOnce();
   // Counted after the warm-up, which may fill caches (weights moved or folded for a backend).
   const int64_t tensorsWarm = memory().numTensors;
+  const int64_t bytesWarm = memory().numBytes;
+  const int64_t rssWarm = procStatusBytes("VmRSS");
   std::vector<double> ms;
   for (int i = 0; i < a.runs; ++i) {
     auto t0 = Clock::now();
@@ -423,6 +425,9 @@ json runCase(BenchModel& m, const std::string& backend, int batch, Context& ctx)
     ms.push_back(msSince(t0));
     peak = std::max(peak, memory().numBytes);
   }
+  // Flatness over the timed runs (`--runs 1000` is the long check): engine bytes and RSS.
+  const int64_t bytesGrowth = memory().numBytes - bytesWarm;
+  const int64_t rssGrowth = procStatusBytes("VmRSS") - rssWarm;
   // One more, profiled: its exact high-water mark of engine bytes and, for --profile, its kernels.
   auto t0 = Clock::now();
   ProfileInfo p = profile(predictOnce);
@@ -436,6 +441,8 @@ json runCase(BenchModel& m, const std::string& backend, int batch, Context& ctx)
                  {"baselineEngineBytes", before.numBytes},
                  {"peakEngineBytes", peak},
                  {"leakedTensors", memory().numTensors - tensorsWarm},
+                 {"engineBytesGrowthOverRuns", bytesGrowth},
+                 {"rssGrowthOverRunsBytes", rssGrowth},
                  {"peakRssBytes", procStatusBytes("VmHWM")},
                  {"rssPeakIsPerCase", rssReset}};
   if (a.profile) {

@@ -14,6 +14,28 @@ namespace {
 
 constexpr int64_t kParallelMin = 1 << 15;  // below this, one thread is faster
 
+// NaN test the compiler turns into a vector compare (std::isnan keeps these loops scalar and
+// branchy: ~20x slower on random signs).
+inline bool nan(float x) { return x != x; }
+
+// The vectorizable loops (see parallelRanges): y = f(x), f(a, b), f(a, s), f(s, b).
+template <class F>
+void mapRange(const float* __restrict x, float* __restrict y, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+}
+template <class F>
+void zipRange(const float* __restrict a, const float* __restrict b, float* __restrict y, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
+}
+template <class F>
+void zipScalarRight(const float* __restrict a, float s, float* __restrict y, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], s);
+}
+template <class F>
+void zipScalarLeft(float s, const float* __restrict b, float* __restrict y, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) y[i] = f(s, b[i]);
+}
+
 template <class F>
 void unary(const KernelCall& c, const char* name, F f) {
   if (c.in(0).dtype != DType::float32 || c.out().dtype != DType::float32) return callReference(name, c);
@@ -21,8 +43,7 @@ void unary(const KernelCall& c, const char* name, F f) {
   float* y = c.out().as<float>();
   const int64_t n = c.out().size;
   applyThreads();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+  parallelRanges(n, [&](int64_t b, int64_t e) { mapRange(x + b, y + b, e - b, f); });
 }
 
 float alphaOf(const KernelCall& c) {
@@ -32,7 +53,7 @@ float alphaOf(const KernelCall& c) {
 
 void reluK(const KernelCall& c) { unary(c, "Relu", [](float x) { return x > 0 ? x : 0.f; }); }
 void relu6K(const KernelCall& c) {
-  unary(c, "Relu6", [](float x) { return std::isnan(x) ? x : std::min(std::max(x, 0.f), 6.f); });
+  unary(c, "Relu6", [](float x) { return nan(x) ? x : std::min(std::max(x, 0.f), 6.f); });
 }
 void sigmoidK(const KernelCall& c) { unary(c, "Sigmoid", [](float x) { return 1.f / (1.f + std::exp(-x)); }); }
 void tanhK(const KernelCall& c) { unary(c, "Tanh", [](float x) { return std::tanh(x); }); }
@@ -42,6 +63,13 @@ void absK(const KernelCall& c) { unary(c, "Abs", [](float x) { return x < 0 ? -x
 void squareK(const KernelCall& c) { unary(c, "Square", [](float x) { return x * x; }); }
 void sqrtK(const KernelCall& c) { unary(c, "Sqrt", [](float x) { return std::sqrt(x); }); }
 void eluK(const KernelCall& c) { unary(c, "Elu", [](float x) { return x >= 0 ? x : std::expm1(x); }); }
+void stepK(const KernelCall& c) {  // the ReLU-family gradients' mask
+  const float alpha = alphaOf(c);
+  unary(c, "Step", [alpha](float x) {
+    const float r = x > 0 ? 1.f : alpha;
+    return nan(x) ? x : r;
+  });
+}
 void leakyReluK(const KernelCall& c) {
   const float alpha = alphaOf(c);
   unary(c, "LeakyRelu", [alpha](float x) { return x < 0 ? alpha * x : x; });
@@ -77,28 +105,21 @@ void binary(const KernelCall& c, const char* name, F f) {
   float* y = c.out().as<float>();
   applyThreads();
   if (ka == 0 && kb == 0) {
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) y[i] = f(pa[i], pb[i]);
+    parallelRanges(n, [&](int64_t s, int64_t e) { zipRange(pa + s, pb + s, y + s, e - s, f); });
   } else if (ka == 0 && kb == 1) {
     const float v = pb[0];
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) y[i] = f(pa[i], v);
+    parallelRanges(n, [&](int64_t s, int64_t e) { zipScalarRight(pa + s, v, y + s, e - s, f); });
   } else if (ka == 1 && kb == 0) {
     const float v = pa[0];
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) y[i] = f(v, pb[i]);
-  } else if (ka == 0 && kb == 2 && rb > 0) {
-    const int64_t rows = n / rb;
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t r = 0; r < rows; ++r)
-#pragma omp simd
-      for (int64_t j = 0; j < rb; ++j) y[r * rb + j] = f(pa[r * rb + j], pb[j]);
+    parallelRanges(n, [&](int64_t s, int64_t e) { zipScalarLeft(v, pb + s, y + s, e - s, f); });
+  } else if (ka == 0 && kb == 2 && rb > 0) {  // rows of a against the row b
+    parallelRanges(n / rb, [&](int64_t s, int64_t e) {
+      for (int64_t r = s; r < e; ++r) zipRange(pa + r * rb, pb, y + r * rb, rb, f);
+    }, std::max<int64_t>(1, (1 << 14) / rb), std::max<int64_t>(1, kParallelMin / rb));
   } else if (ka == 2 && kb == 0 && ra > 0) {
-    const int64_t rows = n / ra;
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t r = 0; r < rows; ++r)
-#pragma omp simd
-      for (int64_t j = 0; j < ra; ++j) y[r * ra + j] = f(pa[j], pb[r * ra + j]);
+    parallelRanges(n / ra, [&](int64_t s, int64_t e) {
+      for (int64_t r = s; r < e; ++r) zipRange(pa, pb + r * ra, y + r * ra, ra, f);
+    }, std::max<int64_t>(1, (1 << 14) / ra), std::max<int64_t>(1, kParallelMin / ra));
   } else {
     callReference(name, c);
   }
@@ -111,16 +132,16 @@ void divK(const KernelCall& c) {
   binary(c, "RealDiv", [](float x, float y) { return static_cast<float>(static_cast<double>(x) / y); });
 }
 void maximumK(const KernelCall& c) {
-  binary(c, "Maximum", [](float x, float y) { return (std::isnan(x) || std::isnan(y)) ? NAN : std::max(x, y); });
+  binary(c, "Maximum", [](float x, float y) { return (nan(x) || nan(y)) ? NAN : std::max(x, y); });
 }
 void minimumK(const KernelCall& c) {
-  binary(c, "Minimum", [](float x, float y) { return (std::isnan(x) || std::isnan(y)) ? NAN : std::min(x, y); });
+  binary(c, "Minimum", [](float x, float y) { return (nan(x) || nan(y)) ? NAN : std::min(x, y); });
 }
 
 const KernelEntry kKernels[] = {
     {"Relu", reluK},       {"Relu6", relu6K}, {"Sigmoid", sigmoidK}, {"Tanh", tanhK},
     {"Exp", expK},         {"Neg", negK},     {"Abs", absK},         {"Square", squareK},
-    {"Sqrt", sqrtK},       {"Elu", eluK},     {"LeakyRelu", leakyReluK},
+    {"Sqrt", sqrtK},       {"Elu", eluK},     {"LeakyRelu", leakyReluK}, {"Step", stepK},
     {"Add", addK},         {"Sub", subK},     {"Multiply", mulK},    {"RealDiv", divK},
     {"Maximum", maximumK}, {"Minimum", minimumK},
 };

@@ -104,8 +104,13 @@ void poolGrad(const KernelCall& c) {
               for (int64_t ix = x0; ix < x1; ++ix) {
                 const int64_t cell = (iy * inW + ix) * ch;
                 const float* xp = xb + cell;
-                for (int64_t k = 0; k < ch; ++k)
-                  if (xp[k] > best[k]) best[k] = xp[k], at[k] = cell + k;
+                float* bp = best.data();
+                int64_t* ap = at.data();
+                for (int64_t k = 0; k < ch; ++k) {  // branch-free: random data mispredicts
+                  const bool gt = xp[k] > bp[k];
+                  bp[k] = gt ? xp[k] : bp[k];
+                  ap[k] = gt ? cell + k : ap[k];
+                }
               }
             for (int64_t k = 0; k < ch; ++k)
               if (at[k] >= 0) acc[at[k]] += g[k];

@@ -50,7 +50,7 @@ void reduceRun(const float* x, float* y, const Run& r) {
     if (r.inner == 1) {  // the trailing case: one long contiguous row
       if (Kind == 2) {
         float a = -INFINITY;
-        for (int64_t j = 0; j < r.len; ++j) a = (std::isnan(xo[j]) || xo[j] > a) ? xo[j] : a;
+        for (int64_t j = 0; j < r.len; ++j) a = (xo[j] != xo[j] || xo[j] > a) ? xo[j] : a;
         y[o] = a;
       } else {
         double s = 0;
@@ -72,7 +72,7 @@ void reduceRun(const float* x, float* y, const Run& r) {
         const float v = xj[i];
         if (Kind == 0) acc[i - i0] += v;
         else if (Kind == 1) acc[i - i0] += static_cast<float>(v / n);
-        else amax[i - i0] = (std::isnan(v) || v > amax[i - i0]) ? v : amax[i - i0];
+        else amax[i - i0] = (v != v || v > amax[i - i0]) ? v : amax[i - i0];
       }
     }
     for (int64_t i = i0; i < i1; ++i)
