@@ -9,6 +9,7 @@
 #include "strata/ops/matmul.h"
 #include "strata/ops/normalization.h"
 #include "strata/ops/pool.h"
+#include "strata/ops/quantized.h"
 #include "strata/ops/random.h"
 #include "strata/ops/reduce.h"
 #include "strata/ops/shape.h"

@@ -1,6 +1,7 @@
 // Strata: a C++20 deep-learning runtime with TF.js semantics. Include this one header.
 #pragma once
 
+#include "strata/cpu.h"
 #include "strata/datasets.h"
 #include "strata/dtype.h"
 #include "strata/engine.h"
@@ -11,6 +12,7 @@
 #include "strata/losses.h"
 #include "strata/models.h"
 #include "strata/npy.h"
+#include "strata/optimize.h"
 #include "strata/optimizers.h"
 #include "strata/ops.h"
 #include "strata/tensor.h"

@@ -143,6 +143,9 @@ LayersModel fromJsonUnchecked(const std::string& text, const layers::ShardReader
     for (auto& w : loaded) w.value.dispose();
   }
   if (j.contains("trainingConfig")) model->mutableConfig()["__trainingConfig"] = j["trainingConfig"];
+  // Kept and written back on save, as TF.js does (int8 models record their scheme here).
+  if (j.contains("userDefinedMetadata") && j["userDefinedMetadata"].is_object())
+    model->mutableConfig()["__userDefinedMetadata"] = j["userDefinedMetadata"];
   return LayersModel(model);
 }
 
@@ -172,12 +175,12 @@ LayersModel loadLayersModel(const std::string& path) {
       context);
 }
 
-void LayersModel::save(const std::string& dirPath) const {
-  layers::Model& m = impl();
+void LayersModel::save(const std::string& dirPath) const { layers::saveModel(*this, dirPath, layers::WeightStorage::float32); }
+
+void layers::saveModel(const LayersModel& model, const std::string& dirPath, WeightStorage storage) {
+  layers::Model& m = model.impl();
   fs::path dir(dirPath);
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw Error("save: cannot create directory '" + dir.string() + "': " + ec.message());
   std::vector<layers::NamedWeight> named;
   std::function<void(layers::Model&)> collect = [&](layers::Model& mm) {
     for (auto& l : mm.layers) {
@@ -190,7 +193,7 @@ void LayersModel::save(const std::string& dirPath) const {
   };
   collect(m);
   std::vector<std::pair<std::string, std::vector<uint8_t>>> shards;
-  Json group = layers::encodeWeights(named, kShardBytes, shards);
+  Json group = layers::encodeWeights(named, kShardBytes, shards, storage);
   Json topology{{"class_name", m.isSequential() ? "Sequential" : "Model"},
                 {"config", m.toConfig()},
                 {"keras_version", "tfjs-layers 4.22.0"},
@@ -201,14 +204,20 @@ void LayersModel::save(const std::string& dirPath) const {
            {"convertedBy", nullptr},
            {"weightsManifest", Json::array({group})}};
   if (m.config().contains("__trainingConfig")) out["trainingConfig"] = m.config()["__trainingConfig"];
+  if (m.config().contains("__userDefinedMetadata")) out["userDefinedMetadata"] = m.config()["__userDefinedMetadata"];
   std::string text = out.dump();
   shards.emplace_back("model.json", std::vector<uint8_t>(text.begin(), text.end()));
+  // Only now, with everything encoded (encoding can fail), does anything touch the disk.
+  const bool created = !fs::exists(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) throw Error("save: cannot create directory '" + dir.string() + "': " + ec.message());
 
   // Write everything under temporary names first, then rename: a failure leaves no partial model.
   std::string suffix = ".tmp-" + std::to_string(::getpid());
   std::vector<fs::path> written;
   auto cleanup = [&] {
     for (auto& f : written) fs::remove(f, ec);
+    if (created) fs::remove(dir, ec);  // only if empty: a directory this call made
   };
   for (auto& [name, bytes] : shards) {
     fs::path tmp = dir / (name + suffix);

@@ -1,5 +1,6 @@
 #include "models/weights_io.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -80,7 +81,7 @@ std::vector<NamedWeight> readWeights(const Json& manifest, const ShardReader& re
       size_t elem;
       if (stored == "float32" || stored == "int32") elem = 4;
       else if (stored == "uint16" || stored == "float16") elem = 2;
-      else if (stored == "uint8" || stored == "bool") elem = 1;
+      else if (stored == "uint8" || stored == "bool" || stored == "int8") elem = 1;
       else throw Error(context + ": " + where + " ('" + name + "') has unsupported dtype '" + stored + "'");
       size_t need = static_cast<size_t>(n) * elem;
       if (offset + need > bytes.size())
@@ -93,8 +94,8 @@ std::vector<NamedWeight> readWeights(const Json& manifest, const ShardReader& re
       if (!q) {
         if (stored == "float32" || stored == "int32")
           t = tensorFromBytes(std::span<const uint8_t>(p, need), shape, stored == "int32" ? DType::int32 : DType::float32);
-        else if (stored == "bool")
-          t = tensorFromBytes(std::span<const uint8_t>(p, need), shape, DType::bool_);
+        else if (stored == "bool" || stored == "int8")  // int8: the kernels of int8-quantized models
+          t = tensorFromBytes(std::span<const uint8_t>(p, need), shape, stored == "bool" ? DType::bool_ : DType::int8);
         else
           throw Error(context + ": " + where + " ('" + name + "') has dtype " + stored + " without quantization");
       } else {
@@ -125,15 +126,82 @@ std::vector<NamedWeight> readWeights(const Json& manifest, const ShardReader& re
   return out;
 }
 
+AffineRange affineRange(double min, double max, int levels) {
+  if (min == max) return {min, 1.0};
+  const double scale = (max - min) / levels;
+  if (min <= 0 && 0 <= max) return {-std::nearbyint(-min / scale) * scale, scale};  // zero is a level
+  return {min, scale};
+}
+
+uint16_t floatToHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint32_t sign = (x >> 16) & 0x8000u, exp = (x >> 23) & 0xffu;
+  uint32_t mant = x & 0x7fffffu;
+  if (exp == 0xff) return static_cast<uint16_t>(sign | 0x7c00u | (mant ? 0x200u : 0u));
+  const int e = static_cast<int>(exp) - 127 + 15;
+  if (e >= 31) return static_cast<uint16_t>(sign | 0x7c00u);
+  // Round half to even on the dropped bits; a carry may move into the exponent (even to infinity).
+  auto round = [](uint32_t kept, uint32_t rest, uint32_t mid) { return rest > mid || (rest == mid && (kept & 1u)) ? kept + 1 : kept; };
+  if (e <= 0) {  // a half subnormal (or zero): units of 2^-24
+    if (e < -10) return static_cast<uint16_t>(sign);
+    mant |= 0x800000u;
+    const int shift = 14 - e;
+    return static_cast<uint16_t>(sign | round(mant >> shift, mant & ((1u << shift) - 1), 1u << (shift - 1)));
+  }
+  const uint32_t h = round(static_cast<uint32_t>(e) << 10 | mant >> 13, mant & 0x1fffu, 0x1000u);
+  return static_cast<uint16_t>(sign | std::min(h, 0x7c00u));
+}
+
+namespace {
+
+// One float32 weight as tfjs-converter's quantize_weights stores it; returns the manifest's
+// `quantization` entry and appends the bytes.
+Json quantizeWeight(const NamedWeight& w, WeightStorage storage, std::vector<uint8_t>& out) {
+  const std::vector<float> v = w.value.dataSync<float>();
+  if (storage == WeightStorage::float16) {
+    for (float f : v) {
+      const uint16_t h = floatToHalf(f);
+      out.push_back(static_cast<uint8_t>(h & 0xff));
+      out.push_back(static_cast<uint8_t>(h >> 8));
+    }
+    return Json{{"dtype", "float16"}};
+  }
+  const bool wide = storage == WeightStorage::uint16;
+  const int levels = wide ? 65535 : 255;
+  double lo = v[0], hi = v[0];
+  for (float f : v) {
+    if (!std::isfinite(f))
+      throw Error("cannot quantize weight '" + w.name + "': it holds a NaN or infinite value");
+    lo = std::min(lo, static_cast<double>(f));
+    hi = std::max(hi, static_cast<double>(f));
+  }
+  const AffineRange r = affineRange(lo, hi, levels);
+  const double top = r.min + levels * r.scale;
+  for (float f : v) {
+    const double q = lo == hi ? 0.0 : std::nearbyint((std::clamp(static_cast<double>(f), r.min, top) - r.min) / r.scale);
+    const auto u = static_cast<uint32_t>(std::clamp(q, 0.0, static_cast<double>(levels)));
+    out.push_back(static_cast<uint8_t>(u & 0xff));
+    if (wide) out.push_back(static_cast<uint8_t>(u >> 8));
+  }
+  return Json{{"dtype", wide ? "uint16" : "uint8"}, {"min", r.min}, {"scale", r.scale}};
+}
+
+}  // namespace
+
 Json encodeWeights(const std::vector<NamedWeight>& weights, size_t shardBytes,
-                   std::vector<std::pair<std::string, std::vector<uint8_t>>>& shards) {
+                   std::vector<std::pair<std::string, std::vector<uint8_t>>>& shards, WeightStorage storage) {
   Json specs = Json::array();
   std::vector<uint8_t> all;
   for (const auto& w : weights) {
     Json s{{"name", w.name}, {"shape", w.value.shape()}, {"dtype", std::string(dtypeName(w.value.dtype()))}};
+    if (storage != WeightStorage::float32 && w.value.dtype() == DType::float32 && w.value.size() > 0) {
+      s["quantization"] = quantizeWeight(w, storage, all);
+    } else {
+      std::vector<uint8_t> b = w.value.bytesSync();
+      all.insert(all.end(), b.begin(), b.end());
+    }
     specs.push_back(s);
-    std::vector<uint8_t> b = w.value.bytesSync();
-    all.insert(all.end(), b.begin(), b.end());
   }
   size_t count = std::max<size_t>(1, (all.size() + shardBytes - 1) / shardBytes);
   Json paths = Json::array();

@@ -11,5 +11,8 @@ void addPredictCommand(CLI::App& app);
 void addFitCommand(CLI::App& app);
 void addEvaluateCommand(CLI::App& app);
 void addBenchCommand(CLI::App& app);
+void addQuantizeCommand(CLI::App& app);
+void addPruneCommand(CLI::App& app);
+void addDistillCommand(CLI::App& app);
 
 }  // namespace strata::cli

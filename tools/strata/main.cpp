@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
   strata::cli::addFitCommand(app);
   strata::cli::addEvaluateCommand(app);
   strata::cli::addBenchCommand(app);
+  strata::cli::addQuantizeCommand(app);
+  strata::cli::addPruneCommand(app);
+  strata::cli::addDistillCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
