@@ -71,6 +71,6 @@ echo "| --- | ---: | ---: | ---: |"
 for m in float32 uint8 float16 int8; do
   a=$(acc $m)
   python3 -c "import sys; m,s,a,b=sys.argv[1],int(sys.argv[2]),float(sys.argv[3]),float(sys.argv[4]); \
-print(f'| {m}{\" (int8 compute)\" if m==\"int8\" else \" (storage)\" if m!=\"float32\" else \"\"} | {s/1e6:.3f} MB | {100*a:.2f}% | {100*(a-b):+.2f} points |')" \
+print(f'| {dict(float32=\"float32\", uint8=\"uint8 storage\", float16=\"float16 storage\", int8=\"int8 compute\")[m]} | {s/1e6:.3f} MB | {100*a:.2f}% | {100*(a-b):+.2f} points |')" \
     "$m" "$(size "$dir/$m")" "$a" "$base"
 done

@@ -10,7 +10,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 [ -f "$work/mnist/int8/model.json" ] || "$here/quantize_mnist.sh" >/dev/null
 [ -f "$work/mobilenet/int8/model.json" ] || "$here/quantize_mobilenet.sh" >/dev/null
 fixtures="${STRATA_FIXTURES:-$work/fixtures}"
-echo "| model | batch | threads | float32 (median ms) | int8 (median ms) | speedup |"
+echo "| model | batch | threads | float32 median (min) ms | int8 median (min) ms | speedup by median (by min) |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 for threads in ${THREADS:-1}; do
 for batch in ${BATCHES:-1 32}; do
@@ -24,9 +24,10 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 name, threads, batch = sys.argv[2], sys.argv[3], sys.argv[4]
 labels = [m['name'] for m in j['models']]  # in command-line order: float32, then int8
-ms = {r['model']: r['predict']['medianMs'] for r in j['results']}
-a, b = ms[labels[0]], ms[labels[1]]
-print(f"| {name} | {batch} | {threads} | {a:.2f} | {b:.2f} | {a / b:.2f}x |")
+p = {r['model']: r['predict'] for r in j['results']}
+a, b = p[labels[0]], p[labels[1]]
+print(f"| {name} | {batch} | {threads} | {a['medianMs']:.2f} ({a['minMs']:.2f}) | {b['medianMs']:.2f} ({b['minMs']:.2f}) | "
+      f"{a['medianMs'] / b['medianMs']:.2f}x ({a['minMs'] / b['minMs']:.2f}x) |")
 PY
   done
 done

@@ -56,6 +56,8 @@ class QuantizedLayer : public Layer {
  protected:
   // The int8 kernel, its per-channel scales and the bias (all read-only at inference).
   void addWeights(const char* kernelName, const Shape& kernelShape, int64_t outC) {
+    if (shapeSize(kernelShape) > (int64_t{1} << 31))
+      throw Error(describe() + ": weight '" + kernelName + "' of shape " + shapeString(kernelShape) + " is too large");
     std::vector<uint8_t> zeros(static_cast<size_t>(shapeSize(kernelShape)), 0);
     weights_.push_back(Weight{kernelName, variable(tensorFromBytes(zeros, kernelShape, DType::int8), false, "", DType::int8), false});
     addWeight("kernel_scale", {outC}, false);
@@ -96,6 +98,7 @@ class QuantizedConv : public QuantizedLayer {
     Config c = cfg();
     spatial::requireChannelsLast(c);
     kernel_ = spatial::readPositiveInts(c, "kernel_size", 2, {});
+    if (kernel_.size() != 2) throw Error(c.where("kernel_size") + " is missing");
     strides_ = spatial::readPositiveInts(c, "strides", 2, {1, 1});
     // DepthwiseConv2D ignores dilation_rate (as TF.js's layer does).
     dilation_ = depthwise ? std::vector<int>{1, 1} : spatial::readPositiveInts(c, "dilation_rate", 2, {1, 1});

@@ -222,7 +222,8 @@ TEST(Int8Model, SavesAndLoadsIdentically) {
   fs::path small = tempDir("save_uint8");
   st::saveQuantized(q, small.string(), {.dtype = "uint8"});
   std::ifstream in2(small / "model.json");
-  for (const auto& w : Json::parse(in2)["weightsManifest"][0]["weights"])
+  const Json smallJson = Json::parse(in2);  // named: a range-for over a temporary's member dangles
+  for (const auto& w : smallJson["weightsManifest"][0]["weights"])
     EXPECT_EQ(w.contains("quantization"), w["dtype"] == "float32") << w.dump();
   EXPECT_TRUE(st::isInt8Quantized(st::loadLayersModel(small.string())));
   // A saved int8 layer without its quantization parameters is an error naming the layer.
