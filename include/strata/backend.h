@@ -25,6 +25,15 @@ class Backend {
   virtual void upload(void* dst, const void* src, size_t bytes) = 0;
   /// Copies device memory into host memory, blocking until done.
   virtual void download(void* dst, const void* src, size_t bytes) = 0;
+  /// Queues a copy of device memory into host memory and returns a function that waits for it
+  /// and then fills `dst` (Tensor::data()). Synchronous backends copy at once (the default).
+  virtual std::function<void()> downloadAsync(void* dst, const void* src, size_t bytes) {
+    download(dst, src, bytes);
+    return [] {};
+  }
+  /// Device memory beyond what tensors hold, for memory(): bytes reserved from the device
+  /// (in use + cached) and bytes free on the device. False for backends without such a pool.
+  virtual bool deviceMemory(int64_t& reserved, int64_t& free) const { return false; }
   /// True when device pointers are plain host pointers that any host backend may read and
   /// free: tensors then move between such backends without a copy.
   virtual bool hostMemory() const { return false; }

@@ -51,6 +51,11 @@ struct MemoryInfo {
   int64_t numDataBuffers = 0;  ///< distinct storages (reshape/clone share one)
   int64_t numBytes = 0;        ///< bytes held by those storages, all backends
   std::map<std::string, int64_t> bytesPerBackend;
+  /// GPU backends (TF.js's webgl names): bytes held by tensors on the GPU, bytes reserved from
+  /// the device by the caching allocator (in use + cached), and bytes free on the device.
+  int64_t numBytesInGPU = 0;
+  int64_t numBytesInGPUAllocated = 0;
+  int64_t numBytesInGPUFree = 0;
 };
 MemoryInfo memory();
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <initializer_list>
 #include <iosfwd>
@@ -101,6 +102,10 @@ Variable variable(const Tensor& initial, bool trainable = true, const std::strin
 namespace detail {
 // Reads all elements converted to `want` into `out` (size() * dtypeSize(want) bytes).
 void readConverted(const Tensor& t, DType want, void* out);
+/// Queues the download of t's bytes; the returned function waits for them (Tensor::data()).
+std::function<std::vector<uint8_t>()> startDownload(const Tensor& t);
+/// Converts n elements of raw bytes of dtype `from` into `want` (float32, int32 or bool).
+void convertRaw(const std::vector<uint8_t>& raw, DType from, DType want, void* out, int64_t n);
 template <class T>
 constexpr DType hostDType() {
   if constexpr (std::is_same_v<T, bool>) return DType::bool_;
@@ -125,13 +130,24 @@ std::vector<T> Tensor::dataSync() const {
 
 template <class T>
 std::future<std::vector<T>> Tensor::data() const {
-  std::promise<std::vector<T>> p;
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, int32_t> || std::is_same_v<T, uint8_t>,
+                "data<T>: T must be float, int32_t or uint8_t");
+  // The copy is queued now (on a GPU: into pinned memory, behind an event); get() waits for it.
+  std::promise<std::vector<T>> failed;
   try {
-    p.set_value(dataSync<T>());
+    auto pending = detail::startDownload(*this);
+    const DType from = dtype();
+    const int64_t n = size();
+    return std::async(std::launch::deferred, [pending = std::move(pending), from, n] {
+      std::vector<uint8_t> raw = pending();
+      std::vector<T> out(static_cast<size_t>(n));
+      detail::convertRaw(raw, from, detail::hostDType<T>(), out.data(), n);
+      return out;
+    });
   } catch (...) {
-    p.set_exception(std::current_exception());
+    failed.set_exception(std::current_exception());
   }
-  return p.get_future();
+  return failed.get_future();
 }
 
 template <class T>

@@ -431,7 +431,15 @@ MemoryInfo memory() {
   m.numTensors = e.numTensors;
   m.numDataBuffers = e.numDataBuffers;
   m.numBytes = e.numBytes;
-  for (auto& b : e.backends) m.bytesPerBackend[b->name] = b->bytes;
+  for (auto& b : e.backends) {
+    m.bytesPerBackend[b->name] = b->bytes;
+    int64_t reserved = 0, free = 0;
+    if (b->instance && b->instance->deviceMemory(reserved, free)) {
+      m.numBytesInGPU += b->bytes;
+      m.numBytesInGPUAllocated += reserved;
+      m.numBytesInGPUFree += free;
+    }
+  }
   return m;
 }
 

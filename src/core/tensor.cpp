@@ -65,19 +65,39 @@ void convertFrom(DType from, const void* src, Dst* dst, int64_t n) {
 }
 }  // namespace
 
+void convertRaw(const std::vector<uint8_t>& raw, DType from, DType want, void* out, int64_t n) {
+  if (from == want) {
+    if (!raw.empty()) std::memcpy(out, raw.data(), raw.size());
+    return;
+  }
+  switch (want) {
+    case DType::float32: convertFrom(from, raw.data(), static_cast<float*>(out), n); break;
+    case DType::int32: convertFrom(from, raw.data(), static_cast<int32_t*>(out), n); break;
+    case DType::bool_: convertFrom(from, raw.data(), static_cast<uint8_t*>(out), n); break;
+    default: throw Error("dataSync: cannot convert to " + std::string(dtypeName(want)));
+  }
+}
+
 void readConverted(const Tensor& t, DType want, void* out) {
   const TensorNode& n = live(t, "dataSync");
   if (n.dtype == want) {
     if (n.storage->bytes) n.storage->owner->instance->download(out, n.storage->ptr, n.storage->bytes);
     return;
   }
-  std::vector<uint8_t> raw = t.bytesSync();
-  switch (want) {
-    case DType::float32: convertFrom(n.dtype, raw.data(), static_cast<float*>(out), n.size); break;
-    case DType::int32: convertFrom(n.dtype, raw.data(), static_cast<int32_t*>(out), n.size); break;
-    case DType::bool_: convertFrom(n.dtype, raw.data(), static_cast<uint8_t*>(out), n.size); break;
-    default: throw Error("dataSync: cannot convert to " + std::string(dtypeName(want)));
-  }
+  convertRaw(t.bytesSync(), n.dtype, want, out, n.size);
+}
+
+std::function<std::vector<uint8_t>()> startDownload(const Tensor& t) {
+  const TensorNode& n = live(t, "data");
+  // The storage is held until the copy is read, even if the tensor is disposed meanwhile.
+  std::shared_ptr<Storage> storage = n.storage;
+  auto raw = std::make_shared<std::vector<uint8_t>>(storage->bytes);
+  std::function<void()> wait = [] {};
+  if (storage->bytes) wait = storage->owner->instance->downloadAsync(raw->data(), storage->ptr, storage->bytes);
+  return [storage, raw, wait = std::move(wait)] {
+    wait();
+    return std::move(*raw);
+  };
 }
 }  // namespace detail
 
