@@ -4,7 +4,9 @@
 //
 // Usage: strata_peer --model DIR/models/mobilenet_v2/model.json [--threads N] [--warmup W]
 //          [--runs R] [--batches 1,8] [--train-steps S] [--train-warmup K] [--backend cpu]
+//          [--train-batch 64] [--mobilenet-train-batch B] [--graphs 1]
 //          [--check-input input_0.npy --check-output output_0.npy]
+// bench/cuda/run.sh uses it on the cuda backend (batch 256 training, MobileNetV2 training step).
 // Built by the `strata_peer` target (bench/CMakeLists.txt, STRATA_BUILD_BENCH=ON).
 #include <algorithm>
 #include <chrono>
@@ -15,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "strata/cuda.h"
 #include "strata/strata.h"
 
 namespace st = strata;
@@ -25,6 +28,8 @@ namespace {
 struct Options {
   std::string model, checkInput, checkOutput, backend = "cpu";
   int threads = 1, warmup = 3, runs = 10, trainSteps = 125, trainWarmup = 3, batchSize = 64;
+  int mobilenetTrainBatch = 0;  // 0: no MobileNetV2 training step
+  bool graphs = true;
   std::vector<int> batches = {1, 8};
 };
 
@@ -65,12 +70,26 @@ json benchMobileNet(const Options& o) {
     st::Tensor x = st::randomUniform({b, 224, 224, 3}, 0, 1, st::DType::float32, 1);
     r["batch_" + std::to_string(b)] = timeRuns(
         [&] {
-          st::Tensor y = model.predict(x);
+          st::Tensor y = model.predict(x, {.batchSize = b, .useGraphs = o.graphs});
           y.dataSync<float>();
           y.dispose();
         },
         o, b);
     x.dispose();
+  }
+  if (o.mobilenetTrainBatch > 0) {
+    // Every layer trainable (the nsfwjs model freezes most), Adam, categorical cross-entropy
+    // on the 5-way softmax: one trainOnBatch per run (it returns the loss, so it is synchronized).
+    for (const auto& l : model.layers()) l->setTrainable(true);
+    model.compile({.optimizer = st::adam(1e-3f), .loss = {"categoricalCrossentropy"}});
+    const int b = o.mobilenetTrainBatch;
+    st::Tensor x = st::randomUniform({b, 224, 224, 3}, 0, 1, st::DType::float32, 4);
+    st::Tensor labels = st::randomUniform({b}, 0, 5, st::DType::int32, 5);
+    st::Tensor y = st::oneHot(labels, 5, 1, 0, st::DType::float32);
+    json t = timeRuns([&] { model.trainOnBatch({x}, {y}); }, o, b);
+    t["optimizer"] = "adam(0.001)";
+    r["train_batch_" + std::to_string(b)] = t;
+    for (st::Tensor* p : {&x, &labels, &y}) p->dispose();
   }
   return r;
 }
@@ -132,6 +151,9 @@ Options parseArgs(int argc, char** argv) {
     else if (a == "--batches") o.batches = parseInts(v);
     else if (a == "--train-steps") o.trainSteps = std::stoi(v);
     else if (a == "--train-warmup") o.trainWarmup = std::stoi(v);
+    else if (a == "--train-batch") o.batchSize = std::stoi(v);
+    else if (a == "--mobilenet-train-batch") o.mobilenetTrainBatch = std::stoi(v);
+    else if (a == "--graphs") o.graphs = v != "0";
     else throw st::Error("unknown option " + a);
   }
   if (o.model.empty()) throw st::Error("--model MODEL_JSON is required");
@@ -150,6 +172,7 @@ int main(int argc, char** argv) {
       throw st::Error("backend '" + o.backend + "' is not built into this Strata");
     st::setBackend(o.backend);
     st::setNumThreads(o.threads);
+    st::cuda::setGraphsEnabled(o.graphs);
     json r = {{"peer", "strata"}, {"backend", o.backend}, {"threads", st::getNumThreads()}};
     int64_t tensors = st::memory().numTensors;
     r["mobilenet_v2"] = benchMobileNet(o);

@@ -37,8 +37,23 @@ class Backend {
   /// True when device pointers are plain host pointers that any host backend may read and
   /// free: tensors then move between such backends without a copy.
   virtual bool hostMemory() const { return false; }
+  /// Copies device memory to device memory (ordered with the backend's queued work).
+  virtual void copyWithin(void* dst, const void* src, size_t bytes);
   /// Waits for queued work (a no-op for synchronous backends).
   virtual void synchronize() {}
+  /// Work capture (CUDA graphs): between beginCapture and endCapture, queued kernels are
+  /// recorded into graph `id` instead of run, and memory allocated meanwhile comes from a pool
+  /// private to that graph (so replays cannot overwrite memory given to others later).
+  /// canCapture() says whether the backend captures now (the cuda backend: unless disabled).
+  virtual bool canCapture() const { return false; }
+  /// Returns false when the capture could not start.
+  virtual bool beginCapture(uint64_t id) { return false; }
+  /// Ends the capture; returns false (and drops the graph) if it failed.
+  virtual bool endCapture(uint64_t id) { return false; }
+  /// Runs graph `id` again on the memory it was captured with.
+  virtual void replay(uint64_t id) {}
+  /// Frees graph `id` and its private memory pool (blocks still held by tensors are freed when released).
+  virtual void dropGraph(uint64_t id) {}
   /// One line describing the device, for `strata info`.
   virtual std::string description() const { return ""; }
 };
@@ -50,6 +65,7 @@ class HostBackend : public Backend {
   void deallocate(void* ptr, size_t bytes) override;
   void upload(void* dst, const void* src, size_t bytes) override;
   void download(void* dst, const void* src, size_t bytes) override;
+  void copyWithin(void* dst, const void* src, size_t bytes) override;
   bool hostMemory() const override { return true; }
 };
 

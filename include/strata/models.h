@@ -23,6 +23,11 @@ struct PredictOptions {
   /// Run Conv2D/DepthwiseConv2D + BatchNormalization (+ ReLU/ReLU6) chains as one fused
   /// convolution with folded weights (results equal the unfused ones within float rounding).
   bool fuseOps = true;
+  /// On a backend that captures work (cuda: CUDA graphs), a predict whose input shapes were
+  /// seen before replays a recorded graph of the whole forward pass instead of launching each
+  /// kernel (the first call of a shape runs eagerly, the second records). A weight change
+  /// invalidates the graph. false always runs eagerly (as does STRATA_CUDA_GRAPHS=0).
+  bool useGraphs = true;
 };
 
 /// A model's input or output as the graph declares it (-1 for unknown extents).

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "strata/cpu.h"
+#include "strata/cuda.h"
 #include "strata/datasets.h"
 #include "strata/dtype.h"
 #include "strata/engine.h"

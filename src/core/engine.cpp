@@ -317,6 +317,33 @@ Tensor fromHost(const void* data, Shape shape, DType dtype) {
   return Tensor(newNode(std::move(shape), dtype, std::move(storage)));
 }
 
+Tensor copyTensor(const Tensor& x) {
+  checkUsable(x, "copy", 0);
+  const TensorNode& n = *x.node();
+  BackendRecord& b = activeBackend();
+  moveTo(*n.storage, b);
+  auto storage = std::make_shared<Storage>(&b, n.storage->bytes);
+  if (n.storage->bytes) b.instance->copyWithin(storage->ptr, n.storage->ptr, n.storage->bytes);
+  return Tensor(newNode(n.shape, n.dtype, std::move(storage)));
+}
+
+void copyInto(const Tensor& dst, const Tensor& src) {
+  checkUsable(dst, "copyInto", 0);
+  checkUsable(src, "copyInto", 1);
+  Storage& d = *dst.node()->storage;
+  Storage& s = *src.node()->storage;
+  if (d.bytes != s.bytes) throw Error("copyInto: " + describe(*dst.node()) + " and " + describe(*src.node()) + " differ in size");
+  moveTo(s, *d.owner);
+  if (s.bytes) d.owner->instance->copyWithin(d.ptr, s.ptr, s.bytes);
+}
+
+Backend& activeBackendInstance() { return *activeBackend().instance; }
+
+Backend* initializedBackend(const std::string& name) {
+  BackendRecord* b = findBackend(name);
+  return b && b->instance ? b->instance.get() : nullptr;
+}
+
 // ---- scopes -----------------------------------------------------------------------------
 
 void startScope() { engine().scopes.emplace_back(); }
@@ -461,5 +488,11 @@ void* HostBackend::allocate(size_t bytes) {
 void HostBackend::deallocate(void* ptr, size_t) { std::free(ptr); }
 void HostBackend::upload(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
 void HostBackend::download(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
+void HostBackend::copyWithin(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
+void Backend::copyWithin(void* dst, const void* src, size_t bytes) {
+  std::vector<uint8_t> host(bytes);
+  download(host.data(), src, bytes);
+  upload(dst, host.data(), bytes);
+}
 
 }  // namespace strata

@@ -66,6 +66,17 @@ Tensor makeView(KernelId id, const Tensor& x, Shape shape, const void* attrs, At
 /// A tensor on the active backend holding a copy of host data (size = shapeSize * dtypeSize).
 Tensor fromHost(const void* data, Shape shape, DType dtype);
 
+/// A tensor with its own storage holding a copy of x's elements, on the active backend.
+Tensor copyTensor(const Tensor& x);
+/// Overwrites dst's storage with src's elements (same byte size; src moves to dst's backend).
+/// Only for buffers the engine owns privately (a captured graph's inputs): storages seen by
+/// users are immutable.
+void copyInto(const Tensor& dst, const Tensor& src);
+/// The active backend object (for work capture: beginCapture/replay).
+Backend& activeBackendInstance();
+/// Backend `name` if it has been initialized, else null.
+Backend* initializedBackend(const std::string& name);
+
 /// Throws DisposedError/Error if `t` cannot be used as input `index` of `op`.
 void checkUsable(const Tensor& t, std::string_view op, size_t index);
 

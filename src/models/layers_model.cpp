@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "models/model.h"
+#include "models/predict_graph.h"
 #include "strata/engine.h"
 #include "strata/models.h"
 
@@ -44,7 +45,8 @@ std::vector<Tensor> LayersModel::predict(const std::vector<Tensor>& xs, const Pr
   }
   const int64_t n = xs[0].shape()[0];
   m.fuseForInference = options.fuseOps;
-  if (n <= options.batchSize) return tidy([&] { return m.predictBatch(xs); });
+  if (n <= options.batchSize)
+    return tidy([&] { return options.useGraphs ? m.predictGraphs().predict(m, xs) : m.predictBatch(xs); });
   return tidy([&] {
     std::vector<std::vector<Tensor>> parts(m.outputs.size());
     for (int64_t start = 0; start < n; start += options.batchSize) {

@@ -1,5 +1,6 @@
 // Building the graph of a Keras model from its config and running it.
 #include "models/model.h"
+#include "models/predict_graph.h"
 
 #include "models/inference_plan.h"
 
@@ -106,6 +107,7 @@ std::shared_ptr<Model> Model::emptySequential(const std::string& name) {
 
 void Model::appendSequential(std::unique_ptr<Layer> layer, const std::string& context) {
   if (!sequential_) throw Error(context + ": model '" + name_ + "' is not Sequential");
+  graphs_.reset();  // captured forward passes describe the old structure
   const bool isInput = dynamic_cast<InputLayer*>(layer.get()) != nullptr;
   if (isInput && !layers.empty())
     throw Error(context + ": " + layer->describe() + " must be the first layer of Sequential model '" + name_ + "'");
@@ -421,6 +423,11 @@ std::vector<Tensor> Model::call(const std::vector<Tensor>& in, const CallArgs& a
   std::vector<Tensor> result;
   for (const TensorRef& r : outputs) result.push_back(values.at(r));
   return result;
+}
+
+PredictGraphs& Model::predictGraphs() {
+  if (!graphs_) graphs_ = std::make_shared<PredictGraphs>();
+  return *graphs_;
 }
 
 std::vector<Tensor> Model::predictBatch(const std::vector<Tensor>& in, bool training) {

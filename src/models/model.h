@@ -45,6 +45,8 @@ class InputLayer : public Layer {
   DType dtype = DType::float32;
 };
 
+class PredictGraphs;
+
 class Model : public Layer {
  public:
   /// Builds from a Keras model config (`class_name` Sequential, Model or Functional).
@@ -60,6 +62,8 @@ class Model : public Layer {
 
   /// Inference runs Conv+BatchNorm(+ReLU) chains as fused convolutions with folded weights.
   bool fuseForInference = true;
+  /// Captured forward passes (predict_graph.h), created on first use.
+  PredictGraphs& predictGraphs();
   /// Set by compile(); null until then.
   std::shared_ptr<train::TrainingState> training;
 
@@ -91,6 +95,7 @@ class Model : public Layer {
   int layerIndex(const std::string& name, const std::string& context) const;
   bool sequential_ = false;
   std::shared_ptr<struct InferencePlan> plan_;
+  std::shared_ptr<PredictGraphs> graphs_;
   std::map<std::string, int> layerByName_;           // name -> index in layers
   std::map<std::pair<int, int>, int> nodeByCall_;    // (layer, call index) -> index in nodes
 };

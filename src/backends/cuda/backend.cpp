@@ -14,9 +14,11 @@
 #ifdef STRATA_CUDA_BACKEND
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "backends/cuda/allocator.h"
 #include "backends/cuda/common.h"
+#include "backends/cuda/index_check.h"
 #include "strata/error.h"
 #endif
 
@@ -161,6 +163,7 @@ class CudaBackend : public Backend {
       std::memcpy(static_cast<char*>(dst) + done, d.staging, n);
       done += n;
     }
+    throwIndexFault();  // a gather with a bad index upstream of this data
   }
   std::function<void()> downloadAsync(void* dst, const void* src, size_t bytes) override {
     Device& d = device();
@@ -176,6 +179,7 @@ class CudaBackend : public Backend {
       cudaEventDestroy(done);
       cudaFreeHost(pinned);
       STRATA_CUDA_CHECK(e);
+      throwIndexFault();
     };
   }
   bool deviceMemory(int64_t& reserved, int64_t& free) const override {
@@ -185,7 +189,70 @@ class CudaBackend : public Backend {
     free = static_cast<int64_t>(f);
     return true;
   }
-  void synchronize() override { STRATA_CUDA_CHECK(cudaStreamSynchronize(device().stream)); }
+  void copyWithin(void* dst, const void* src, size_t bytes) override {
+    STRATA_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, device().stream));
+  }
+  void synchronize() override {
+    STRATA_CUDA_CHECK(cudaStreamSynchronize(device().stream));
+    throwIndexFault();
+  }
+
+  // CUDA graphs. Relaxed capture mode: a cache miss may still cudaMalloc during the capture
+  // (the block then belongs to the graph's private pool).
+  bool canCapture() const override { return graphsEnabled(); }
+  bool beginCapture(uint64_t id) override {
+    if (!graphsEnabled()) return false;
+    allocator().beginPrivatePool(id);
+    if (cudaStreamBeginCapture(device().stream, cudaStreamCaptureModeRelaxed) != cudaSuccess) {
+      (void)cudaGetLastError();
+      allocator().endPrivatePool();
+      allocator().releasePool(id);
+      return false;
+    }
+    return true;
+  }
+  bool endCapture(uint64_t id) override {
+    allocator().endPrivatePool();
+    cudaGraph_t graph = nullptr;
+    cudaError_t e = cudaStreamEndCapture(device().stream, &graph);
+    cudaGraphExec_t exec = nullptr;
+    if (e == cudaSuccess && graph) e = cudaGraphInstantiate(&exec, graph, 0);
+    if (graph) cudaGraphDestroy(graph);
+    if (e != cudaSuccess || !exec) {
+      (void)cudaGetLastError();
+      allocator().releasePool(id);
+      return false;
+    }
+    std::lock_guard<std::mutex> lock(graphsMu_);
+    graphs_[id] = exec;
+    return true;
+  }
+  void replay(uint64_t id) override {
+    cudaGraphExec_t exec = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(graphsMu_);
+      auto it = graphs_.find(id);
+      if (it == graphs_.end()) throw Error("cuda: no captured graph " + std::to_string(id));
+      exec = it->second;
+    }
+    STRATA_CUDA_CHECK(cudaGraphLaunch(exec, device().stream));
+  }
+  void dropGraph(uint64_t id) override {
+    cudaGraphExec_t exec = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(graphsMu_);
+      auto it = graphs_.find(id);
+      if (it != graphs_.end()) {
+        exec = it->second;
+        graphs_.erase(it);
+      }
+    }
+    if (exec) {
+      cudaStreamSynchronize(device().stream);  // a queued replay may still read the pool
+      cudaGraphExecDestroy(exec);
+    }
+    allocator().releasePool(id);
+  }
   std::string description() const override {
     const Device& d = *gDevice;
     int runtime = 0, driver = 0;
@@ -197,6 +264,10 @@ class CudaBackend : public Backend {
            ", driver " + std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) + ", cuDNN " +
            std::to_string(cudnnGetVersion()) + ", math " + mathName(math());
   }
+ private:
+  std::mutex graphsMu_;
+  std::unordered_map<uint64_t, cudaGraphExec_t> graphs_;
+
   static const char* mathName(Math m) {
     switch (m) {
       case Math::fp32: return "fp32";
