@@ -4,9 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
+stage=$(mktemp -d)
+cp "$build"/libstrata.so "$build"/strata "$build"/tests/strata_tests "$build"/bench/strata_peer "$stage"/
+strip --strip-unneeded "$stage"/* 2>/dev/null || true
+# The host libraries the GPU machine's image may lack (oneDNN and OpenMP for the cpu backend).
+for lib in $(ldd "$build"/libstrata.so | grep -E "libdnnl|libgomp|libomp" | awk '{print $3}'); do cp -L "$lib" "$stage"/; done
+cp -r "$build"/fixtures "$stage"/fixtures
+# One archive: the carried tree is limited to 64 MiB and libdnnl alone is 40 MB.
 rm -rf .devpack && mkdir -p .devpack
-cp "$build"/libstrata.so "$build"/strata "$build"/tests/strata_tests "$build"/bench/strata_peer .devpack/
-strip --strip-unneeded .devpack/* 2>/dev/null || true
-cp -r "$build"/fixtures .devpack/fixtures
+tar -C "$stage" -cf - . | xz -T2 -6 > .devpack/pack.tar.xz
+rm -rf "$stage"
 grep -qx '/.devpack/' .git/info/exclude 2>/dev/null || echo '/.devpack/' >> .git/info/exclude
 du -sh .devpack

@@ -4,7 +4,7 @@
 //
 // Usage: strata_peer --model DIR/models/mobilenet_v2/model.json [--threads N] [--warmup W]
 //          [--runs R] [--batches 1,8] [--train-steps S] [--train-warmup K] [--backend cpu]
-//          [--train-batch 64] [--mobilenet-train-batch B] [--graphs 1]
+//          [--train-batch 64] [--mobilenet-train-batch B] [--graphs 1] [--profile 0]
 //          [--check-input input_0.npy --check-output output_0.npy]
 // bench/cuda/run.sh uses it on the cuda backend (batch 256 training, MobileNetV2 training step).
 // Built by the `strata_peer` target (bench/CMakeLists.txt, STRATA_BUILD_BENCH=ON).
@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -30,6 +31,7 @@ struct Options {
   int threads = 1, warmup = 3, runs = 10, trainSteps = 125, trainWarmup = 3, batchSize = 64;
   int mobilenetTrainBatch = 0;  // 0: no MobileNetV2 training step
   bool graphs = true;
+  bool profile = false;  // per-kernel time of one predict (b=1) and one training step
   std::vector<int> batches = {1, 8};
 };
 
@@ -51,6 +53,26 @@ json timeRuns(Fn&& fn, const Options& o, int batch) {
   double median = ms.size() % 2 ? ms[h] : (ms[h - 1] + ms[h]) / 2;
   return {{"median_ms", median}, {"min_ms", ms.front()}, {"runs", o.runs}, {"warmup", o.warmup},
           {"images_per_s", 1000.0 * batch / median}};
+}
+
+// Kernel time by kernel name, largest first (strata::profile synchronizes after each kernel).
+template <class Fn>
+json kernelProfile(Fn&& fn) {
+  st::ProfileInfo p = st::profile(fn);
+  std::map<std::string, std::pair<int, double>> byName;
+  double total = 0;
+  for (const auto& k : p.kernels) {
+    byName[k.name].first++;
+    byName[k.name].second += k.timeMs;
+    total += k.timeMs;
+  }
+  std::vector<std::pair<double, std::string>> order;
+  for (const auto& [name, v] : byName) order.push_back({v.second, name});
+  std::sort(order.rbegin(), order.rend());
+  json top = json::array();
+  for (size_t i = 0; i < order.size() && i < 15; ++i)
+    top.push_back({{"kernel", order[i].second}, {"calls", byName[order[i].second].first}, {"ms", order[i].first}});
+  return {{"kernels", p.kernels.size()}, {"kernel_ms", total}, {"top", top}};
 }
 
 json benchMobileNet(const Options& o) {
@@ -75,6 +97,8 @@ json benchMobileNet(const Options& o) {
           y.dispose();
         },
         o, b);
+    if (o.profile)
+      r["batch_" + std::to_string(b)]["profile"] = kernelProfile([&] { model.predict(x, {.batchSize = b, .useGraphs = false}).dispose(); });
     x.dispose();
   }
   if (o.mobilenetTrainBatch > 0) {
@@ -88,6 +112,7 @@ json benchMobileNet(const Options& o) {
     st::Tensor y = st::oneHot(labels, 5, 1, 0, st::DType::float32);
     json t = timeRuns([&] { model.trainOnBatch({x}, {y}); }, o, b);
     t["optimizer"] = "adam(0.001)";
+    if (o.profile) t["profile"] = kernelProfile([&] { model.trainOnBatch({x}, {y}); });
     r["train_batch_" + std::to_string(b)] = t;
     for (st::Tensor* p : {&x, &labels, &y}) p->dispose();
   }
@@ -154,6 +179,7 @@ Options parseArgs(int argc, char** argv) {
     else if (a == "--train-batch") o.batchSize = std::stoi(v);
     else if (a == "--mobilenet-train-batch") o.mobilenetTrainBatch = std::stoi(v);
     else if (a == "--graphs") o.graphs = v != "0";
+    else if (a == "--profile") o.profile = v != "0";
     else throw st::Error("unknown option " + a);
   }
   if (o.model.empty()) throw st::Error("--model MODEL_JSON is required");

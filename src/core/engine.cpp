@@ -339,6 +339,8 @@ void copyInto(const Tensor& dst, const Tensor& src) {
 
 Backend& activeBackendInstance() { return *activeBackend().instance; }
 
+bool isProfiling() { return engine().profiling > 0; }
+
 Backend* initializedBackend(const std::string& name) {
   BackendRecord* b = findBackend(name);
   return b && b->instance ? b->instance.get() : nullptr;

@@ -143,6 +143,8 @@ struct GradientRegistrar {
 
 /// True while any gradient tape records (ops may skip work only needed for backprop).
 bool isRecording();
+/// True inside strata::profile() (kernels must run one by one to be timed).
+bool isProfiling();
 
 /// Records a customGrad call on active tapes.
 void recordCustom(std::span<const Tensor> inputs, const Tensor& output,

@@ -51,7 +51,9 @@ void PredictGraphs::clear() {
 }
 
 std::vector<Tensor> PredictGraphs::predict(Model& model, const std::vector<Tensor>& inputs) {
-  if (detail::isRecording() || !detail::activeBackendInstance().canCapture()) return model.predictBatch(inputs);
+  // Under a gradient tape or profile() every kernel must run eagerly to be recorded.
+  if (detail::isRecording() || detail::isProfiling() || !detail::activeBackendInstance().canCapture())
+    return model.predictBatch(inputs);
   Entry& e = entries_[signatureOf(model, inputs)];
   if (e.uncapturable) return model.predictBatch(inputs);
   std::vector<uint64_t> ids = weightIdsOf(model);

@@ -264,6 +264,24 @@ std::string describe(const Geometry& g) {
          ", cuDNN pads " + dims({g.padH, g.padW}) + " on a " + dims({g.ph, g.pw}) + " window";
 }
 
+// ---- pointwise convolutions as GEMMs --------------------------------------------------------
+
+bool isPointwise(const Geometry& g) {
+  return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.oh == g.h && g.ow == g.w && !g.copied() &&
+         g.padH == 0 && g.padW == 0 && g.n * g.h * g.w < (int64_t{1} << 31) && g.c < (int64_t{1} << 31) &&
+         g.oc < (int64_t{1} << 31);
+}
+
+void rowMajorGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                  const float* b, int64_t ldb, float* c, int64_t ldc) {
+  // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
+  const float one = 1.f, zero = 0.f;
+  STRATA_CUBLAS_CHECK(cublasGemmEx(cublas(), transB ? CUBLAS_OP_T : CUBLAS_OP_N, transA ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                   static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), &one, b, CUDA_R_32F,
+                                   static_cast<int>(ldb), a, CUDA_R_32F, static_cast<int>(lda), &zero, c, CUDA_R_32F,
+                                   static_cast<int>(ldc), gemmComputeType(), CUBLAS_GEMM_DEFAULT));
+}
+
 // ---- forward -----------------------------------------------------------------------------
 
 namespace {
@@ -284,8 +302,11 @@ void forward(const KernelCall& c, const Conv2DAttrs& a, const schema::FusedActiv
   if (y.size == 0) return;
   if (c.in(0).size == 0 || c.in(1).size == 0) {  // no input channels or taps: the product is 0
     zeroFill(y);
+  } else if (const Geometry g = geometry(*c.in(0).shape, *y.shape, *c.in(1).shape, a); isPointwise(g)) {
+    // y [pixels, outC] = x [pixels, inC] . filter [inC, outC]
+    rowMajorGemm(false, false, g.n * g.h * g.w, g.oc, g.c, c.in(0).as<float>(), g.c, c.in(1).as<float>(), g.oc,
+                 y.as<float>(), g.oc);
   } else {
-    const Geometry g = geometry(*c.in(0).shape, *y.shape, *c.in(1).shape, a);
     const std::shared_ptr<Plan> plan = cachedPlan(geometryKey(0, g), g, chooseForward);
     std::unique_ptr<Scratch> filterTmp, xTmp;
     const float* w = krscFilter(c.in(1), filterTmp);

@@ -25,6 +25,15 @@ struct Geometry {
   bool copied() const { return ph != h || pw != w || top != 0 || left != 0; }
 };
 
+/// A 1x1, stride-1, unpadded convolution (MobileNet's pointwise layers) is one matrix product
+/// over the n*h*w pixels of the NHWC tensors with the HWIO filter read as [inC, outC]: cuBLAS
+/// runs it with a few microseconds of host overhead, where a cuDNN 9 legacy call costs far more.
+bool isPointwise(const Geometry& g);
+/// Row-major C[m, n] = op(A) op(B) with the given leading dimensions (cuBLAS on the stream,
+/// compute type from strata::cuda::math()).
+void rowMajorGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                  const float* b, int64_t ldb, float* c, int64_t ldc);
+
 /// From the forward input's shape, the output's, the filter's (HW..) and the attributes.
 Geometry geometry(const Shape& in, const Shape& out, const Shape& filter, const schema::Conv2DAttrs& a);
 

@@ -40,6 +40,9 @@ void conv2DBackpropInput(const KernelCall& c) {
   if (dx.size == 0) return;
   if (dy.size == 0 || f.size == 0) return zeroFill(dx);
   const Geometry g = geometry(*dx.shape, *dy.shape, *f.shape, c.attr<Conv2DAttrs>());
+  if (isPointwise(g))  // dx [pixels, inC] = dy [pixels, outC] . filter^T [outC, inC]
+    return rowMajorGemm(false, true, g.n * g.h * g.w, g.c, g.oc, dy.as<float>(), g.oc, f.as<float>(), g.oc,
+                        dx.as<float>(), g.c);
   const std::shared_ptr<Plan> plan = cachedPlan(geometryKey(1, g), g, chooseBackwardData);
   std::unique_ptr<Scratch> filterTmp, window;
   const float* w = krscFilter(f, filterTmp);
@@ -63,6 +66,9 @@ void conv2DBackpropFilter(const KernelCall& c) {
   if (df.size == 0) return;
   if (x.size == 0 || dy.size == 0) return zeroFill(df);
   const Geometry g = geometry(*x.shape, *dy.shape, *df.shape, c.attr<Conv2DAttrs>());
+  if (isPointwise(g))  // dfilter [inC, outC] = x^T [inC, pixels] . dy [pixels, outC]
+    return rowMajorGemm(true, false, g.c, g.oc, g.n * g.h * g.w, x.as<float>(), g.c, dy.as<float>(), g.oc,
+                        df.as<float>(), g.oc);
   const std::shared_ptr<Plan> plan = cachedPlan(geometryKey(2, g), g, chooseBackwardFilter);
   const float* xs = x.as<float>();
   std::unique_ptr<Scratch> window, krsc;
