@@ -26,8 +26,10 @@ MemoryStats memoryStats();
 void emptyCache();
 
 /// Arithmetic used by matMul and convolutions. fp32 (the default) matches TF.js's numerics;
-/// tf32 uses the tensor cores' 19-bit float32 mode; fp16/bf16 compute in half precision with
-/// float32 accumulation (inputs and outputs stay float32). Also read from STRATA_CUDA_MATH.
+/// tf32 lets cuBLAS and cuDNN use the tensor cores' 19-bit float32 mode; fp16/bf16 allow them
+/// half-precision tensor-core math with float32 accumulation (inputs and outputs stay float32;
+/// measured on an H100, cuBLAS chose its TF32 kernels for these too, so they currently give
+/// tf32's accuracy and speed). Also read from STRATA_CUDA_MATH.
 enum class Math { fp32, tf32, fp16, bf16 };
 void setMath(Math m);
 Math math();
