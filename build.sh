@@ -42,11 +42,12 @@ case "$mode" in
     echo "== npm: @tensorflow/tfjs for the conformance fixtures"
     (cd tests/conformance && npm install --no-audit --no-fund --loglevel=error)
     build build
-    (cd build && ctest --output-on-failure)
+    # Two at a time: the demo (or, under ASan, the fuzzer) runs beside the GoogleTest suite.
+    (cd build && ctest --output-on-failure -j2)
     echo "== the same suite under ASan + UBSan (clang), and the loader fuzzer"
     build build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSTRATA_SANITIZE=ON -DSTRATA_FUZZ=ON -DSTRATA_CUDA=OFF \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_BUILD_BENCH=OFF
-    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure)
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DSTRATA_BUILD_BENCH=OFF
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2)
     ;;
   *)
     echo "usage: $0 demo|test" >&2
