@@ -60,10 +60,7 @@ std::vector<Tensor> PredictGraphs::predict(Model& model, const std::vector<Tenso
   if (e.graphId && ids != e.weightIds) drop(e);  // weights changed: run eagerly once, then recapture
   if (e.graphId) {
     for (size_t i = 0; i < inputs.size(); ++i) detail::copyInto(e.inputs[i], inputs[i]);
-    detail::activeBackendInstance().replay(e.graphId);
-    std::vector<Tensor> outs;
-    for (const Tensor& o : e.outputs) outs.push_back(detail::copyTensor(o));
-    return outs;
+    return replay(e);
   }
   if (e.runs++ == 0) return model.predictBatch(inputs);  // warm-up: caches fill, nothing captured
 
@@ -100,9 +97,13 @@ std::vector<Tensor> PredictGraphs::predict(Model& model, const std::vector<Tenso
   e.inputs = std::move(graphInputs);
   e.outputs = std::move(graphOutputs);
   e.backend = getBackend();
-  // The capture recorded the work without running it: run it now for this call's result.
-  for (size_t i = 0; i < inputs.size(); ++i) detail::copyInto(e.inputs[i], inputs[i]);
-  backend.replay(e.graphId);
+  // The capture recorded the work without running it (its inputs already hold this call's
+  // data): run it now for this call's result.
+  return replay(e);
+}
+
+std::vector<Tensor> PredictGraphs::replay(const Entry& e) {
+  detail::activeBackendInstance().replay(e.graphId);
   std::vector<Tensor> outs;
   for (const Tensor& o : e.outputs) outs.push_back(detail::copyTensor(o));
   return outs;
