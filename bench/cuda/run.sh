@@ -6,6 +6,7 @@
 #   test      the whole GoogleTest suite (parity + conformance on every backend, cuda included)
 #   sanitize  compute-sanitizer memcheck on the parity suite restricted to cuda
 #   bench     PyTorch (torch_peer.py) and Strata (strata_peer, strata bench) in the same call
+#   int8      int8 vs float32 models on cuda (bench/optimize/quantize_speed.sh) + an int8 profile
 # Results go to $OUT (or ./out): logs, JSON, and a table printed last.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,7 +39,7 @@ for step in "${steps[@]}"; do
       ;;
     sanitize)
       timeout 300 compute-sanitizer --tool memcheck --print-limit 20 "$PACK/strata_tests" --gtest_brief=1 \
-        --gtest_filter='*Parity*cuda*:Cuda.*:-Cuda.OutOfMemory*' > "$OUT/memcheck.log" 2>&1
+        --gtest_filter="${SANITIZE_FILTER:-*Parity*cuda*:Cuda.*:-Cuda.OutOfMemory*}" > "$OUT/memcheck.log" 2>&1
       echo "compute-sanitizer exit $?"
       grep -E "ERROR SUMMARY|Invalid|FAILED" "$OUT/memcheck.log" | head -20
       ;;
@@ -52,6 +53,13 @@ for step in "${steps[@]}"; do
       "$PACK/strata" bench --backend cpu,cuda --batch 1,32 --train --json "$OUT/bench.json" --report "$OUT/bench.html" \
         > "$OUT/bench.txt" 2>&1 || tail -5 "$OUT/bench.txt"
       python3 bench/cuda/report.py "$OUT"
+      ;;
+    int8)
+      STRATA="$PACK/strata" WORK="$PACK/int8" STRATA_BACKEND=cuda BATCHES="1 32 256" RUNS=100 \
+        bench/optimize/quantize_speed.sh 2> "$OUT/int8.err" | tee "$OUT/int8.md" || tail -5 "$OUT/int8.err"
+      for m in "$STRATA_FIXTURES/models/mobilenet_v2" "$PACK/int8/mobilenet/int8"; do
+        "$PACK/strata" bench "$m" --backend cuda --batch 256 --warmup 5 --runs 20 --profile 2>&1 | tail -14
+      done
       ;;
     *) echo "unknown step $step" >&2; exit 2 ;;
   esac

@@ -2,7 +2,7 @@
 # int8 vs float32 inference time on one backend (default cpu) at batch 1 and 32, with `strata bench`
 # (median of RUNS timed runs after warm-up; the models of quantize_mnist.sh and
 # quantize_mobilenet.sh, run first if missing). Prints the speed table of docs/quantization.md.
-# Environment: BUILD, WORK, STRATA_BACKEND, RUNS (default 100 at batch 1, else 10), BATCHES (default "1 32"), THREADS
+# Environment: BUILD (or STRATA: a strata binary), WORK, STRATA_BACKEND, RUNS (default 100 at batch 1, else 10), BATCHES (default "1 32"), THREADS
 # (thread counts, default 1: on a machine shared with other jobs, more OpenMP threads than free
 # cores makes every parallel region wait for a descheduled thread).
 source "$(dirname "$0")/quantize_common.sh"

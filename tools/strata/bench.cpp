@@ -304,12 +304,15 @@ bool resetPeakRss() {
 //   conv: out [.., C_out] with filter [kh, kw, c_in/groups, C_out]: 2 * |out| * kh * kw * c_in
 //   depthwise: filter [kh, kw, C_in, mult]: 2 * |out| * kh * kw
 //   matmul: out [.., M, N] with a [.., M, K] or [.., K, M]: 2 * |out| * K
+// The int8 kernels of quantized models count their integer multiply-adds the same way.
 enum class Heavy { none, conv, depthwise, matmul };
 const std::map<std::string, Heavy> kHeavyKernels = {
     {"Conv2D", Heavy::conv},           {"FusedConv2D", Heavy::conv},
     {"DepthwiseConv2dNative", Heavy::depthwise}, {"FusedDepthwiseConv2D", Heavy::depthwise},
     {"BatchMatMul", Heavy::matmul},    {"_FusedMatMul", Heavy::matmul},
     {"MatMul", Heavy::matmul},
+    {"QuantizedConv2D", Heavy::conv},  {"QuantizedDepthwiseConv2D", Heavy::depthwise},
+    {"QuantizedMatMul", Heavy::matmul},
 };
 
 Heavy heavyKind(const std::string& kernel) {
