@@ -144,9 +144,10 @@ __device__ __forceinline__ int32_t dp4aUS(uint32_t a, uint32_t b, int32_t c) {
 }
 
 // Depthwise: each thread computes `kVec` consecutive output channels of one output pixel over
-// the fh x fw taps (memory-bound: a tile would not reuse anything). kVec = 4 when the multiplier
-// is 1 and the channels come in 4-byte words, so that input and filter are read as words; the
-// indices are 32-bit (checked), 64-bit divisions cost more than the arithmetic here.
+// the fh x fw taps (a tile would not reuse anything). kVec = 16 or 4 when the multiplier is 1
+// and the channels come in 16- or 4-byte groups, so that input and filter are read as words and
+// the index arithmetic is shared by many channels; kTaps = 3 unrolls 3x3 filters. The indices
+// are 32-bit (checked): 64-bit divisions cost more than the arithmetic here.
 struct DepthwiseDims {
   int inH, inW, inC, outH, outW, outC, fh, fw, mult, outputs;
   int strideH, strideW, padTop, padLeft, dilationH, dilationW, zx;
@@ -155,7 +156,18 @@ struct DepthwiseDims {
 // The folded channel factors live in dynamic shared memory when they fit (kSharedChannels).
 constexpr int kSharedChannels = 4096;
 
-template <int kVec>
+// kVec / 4 consecutive words (16-byte aligned when there are 4).
+template <int kWords>
+__device__ __forceinline__ void loadWords(const void* p, uint32_t (&w)[kWords]) {
+  if constexpr (kWords == 4) {
+    const uint4 v = *static_cast<const uint4*>(p);
+    w[0] = v.x, w[1] = v.y, w[2] = v.z, w[3] = v.w;
+  } else {
+    w[0] = *static_cast<const uint32_t*>(p);
+  }
+}
+
+template <int kVec, int kTaps>
 __global__ void int8DepthwiseKernel(const uint8_t* __restrict__ x, const int8_t* __restrict__ f, DepthwiseDims d, Requantizer r) {
   extern __shared__ Requantizer::Channel channels[];
   const bool cached = d.outC <= kSharedChannels;
@@ -163,6 +175,7 @@ __global__ void int8DepthwiseKernel(const uint8_t* __restrict__ x, const int8_t*
     for (int ch = threadIdx.x; ch < d.outC; ch += blockDim.x) channels[ch] = r.channel(ch);
     __syncthreads();
   }
+  const int fh = kTaps ? kTaps : d.fh, fw = kTaps ? kTaps : d.fw;
   const int groups = d.outC / kVec;
   for (int64_t tt = blockIdx.x * blockDim.x + threadIdx.x; tt < d.outputs / kVec; tt += gridDim.x * blockDim.x) {
     const int t = static_cast<int>(tt);
@@ -173,45 +186,61 @@ __global__ void int8DepthwiseKernel(const uint8_t* __restrict__ x, const int8_t*
     const int oy = p % d.outH, b = p / d.outH;
     const int ci = co / d.mult;  // output channel co = ci * multiplier + q (kVec > 1 only when mult == 1)
     int32_t acc[kVec] = {}, wsum[kVec] = {};
-    for (int ky = 0; ky < d.fh; ++ky) {
+#pragma unroll
+    for (int ky = 0; ky < fh; ++ky) {
       const int iy = oy * d.strideH - d.padTop + ky * d.dilationH;
       if (iy < 0 || iy >= d.inH) continue;  // padding holds the zero point: (x - zx) = 0
-      for (int kx = 0; kx < d.fw; ++kx) {
+#pragma unroll
+      for (int kx = 0; kx < fw; ++kx) {
         const int ix = ox * d.strideW - d.padLeft + kx * d.dilationW;
         if (ix < 0 || ix >= d.inW) continue;
         const uint8_t* xp = x + ((b * d.inH + iy) * d.inW + ix) * d.inC + ci;
-        const int8_t* fp = f + (ky * d.fw + kx) * d.outC + co;
-        if constexpr (kVec == 4) {
+        const int8_t* fp = f + (ky * fw + kx) * d.outC + co;
+        if constexpr (kVec >= 4) {
           // Channel j's product is one dp4a of the input word masked to byte j with the filter
           // word; the zero point comes off after the taps (sum (x - zx) w = sum x w - zx sum w).
-          const uint32_t xw = *reinterpret_cast<const uint32_t*>(xp);
-          const uint32_t fw = *reinterpret_cast<const uint32_t*>(fp);
+          uint32_t xw[kVec / 4], fw4[kVec / 4];
+          loadWords(xp, xw);
+          loadWords(fp, fw4);
 #pragma unroll
-          for (int j = 0; j < 4; ++j) {
-            acc[j] = dp4aUS(xw & (0xffu << (8 * j)), fw, acc[j]);
-            if (d.zx) wsum[j] = dp4aUS(1u << (8 * j), fw, wsum[j]);
+          for (int j = 0; j < kVec; ++j) {
+            acc[j] = dp4aUS(xw[j / 4] & (0xffu << (8 * (j % 4))), fw4[j / 4], acc[j]);
+            if (d.zx) wsum[j] = dp4aUS(1u << (8 * (j % 4)), fw4[j / 4], wsum[j]);
           }
         } else {
           acc[0] += (static_cast<int32_t>(*xp) - d.zx) * static_cast<int32_t>(*fp);
         }
       }
     }
-    if constexpr (kVec == 4)
+    if constexpr (kVec >= 4)
 #pragma unroll
-      for (int j = 0; j < 4; ++j) acc[j] = static_cast<int32_t>(static_cast<uint32_t>(acc[j]) - static_cast<uint32_t>(d.zx) * static_cast<uint32_t>(wsum[j]));
+      for (int j = 0; j < kVec; ++j) acc[j] = static_cast<int32_t>(static_cast<uint32_t>(acc[j]) - static_cast<uint32_t>(d.zx) * static_cast<uint32_t>(wsum[j]));
     const int64_t e = static_cast<int64_t>(t) * kVec;
     float v[kVec];
 #pragma unroll
     for (int j = 0; j < kVec; ++j) v[j] = r.value(acc[j], cached ? channels[co + j] : r.channel(co + j));
-    if constexpr (kVec == 4) {  // one aligned store: e and the channel count are multiples of 4
-      if (r.quantizedOut)
-        *reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(r.out) + e) = r.byte(v[0]) | r.byte(v[1]) << 8 | r.byte(v[2]) << 16 | r.byte(v[3]) << 24;
-      else
-        *reinterpret_cast<float4*>(static_cast<float*>(r.out) + e) = make_float4(v[0], v[1], v[2], v[3]);
+    if constexpr (kVec >= 4) {  // aligned stores: e and the channel count are multiples of kVec
+#pragma unroll
+      for (int w = 0; w < kVec / 4; ++w) {
+        const float* q = v + 4 * w;
+        if (r.quantizedOut)
+          reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(r.out) + e)[w] = r.byte(q[0]) | r.byte(q[1]) << 8 | r.byte(q[2]) << 16 | r.byte(q[3]) << 24;
+        else
+          reinterpret_cast<float4*>(static_cast<float*>(r.out) + e)[w] = make_float4(q[0], q[1], q[2], q[3]);
+      }
     } else {
       r.store(e, v[0]);
     }
   }
+}
+
+template <int kVec>
+void launchDepthwise(const uint8_t* x, const int8_t* f, const DepthwiseDims& d, const Requantizer& r) {
+  const size_t sharedBytes = d.outC <= kSharedChannels ? d.outC * sizeof(Requantizer::Channel) : 0;
+  const int blocks = blocksFor(d.outputs / kVec);
+  if (d.fh == 3 && d.fw == 3) int8DepthwiseKernel<kVec, 3><<<blocks, kThreads, sharedBytes, stream()>>>(x, f, d, r);
+  else int8DepthwiseKernel<kVec, 0><<<blocks, kThreads, sharedBytes, stream()>>>(x, f, d, r);
+  STRATA_CUDA_LAUNCHED();
 }
 
 int checkedInt(int64_t v, const char* kernel, const char* what) {
@@ -238,11 +267,14 @@ void quantizedDepthwiseConv2DK(const KernelCall& c) {
   const uint8_t* x = quantizedInput(c.in(0), at.q, buffer, kernel);
   const int8_t* f = c.in(1).as<int8_t>();
   const Requantizer r = requantizerOf(c, at.q, kernel);
-  const bool words = d.mult == 1 && d.inC % 4 == 0 && reinterpret_cast<uintptr_t>(x) % 4 == 0 && reinterpret_cast<uintptr_t>(f) % 4 == 0;
-  const size_t sharedBytes = d.outC <= kSharedChannels ? d.outC * sizeof(Requantizer::Channel) : 0;
-  if (words) int8DepthwiseKernel<4><<<blocksFor(d.outputs / 4), kThreads, sharedBytes, stream()>>>(x, f, d, r);
-  else int8DepthwiseKernel<1><<<blocksFor(d.outputs), kThreads, sharedBytes, stream()>>>(x, f, d, r);
-  STRATA_CUDA_LAUNCHED();
+  // Word groups need 4- or 16-byte aligned channels (the allocator's blocks are 256-byte aligned).
+  auto groupsOf = [&](int n) {
+    return d.mult == 1 && d.inC % n == 0 && reinterpret_cast<uintptr_t>(x) % n == 0 && reinterpret_cast<uintptr_t>(f) % n == 0 &&
+           reinterpret_cast<uintptr_t>(c.out().data) % (n * (r.quantizedOut ? 1 : 4)) == 0;
+  };
+  if (groupsOf(16)) launchDepthwise<16>(x, f, d, r);
+  else if (groupsOf(4)) launchDepthwise<4>(x, f, d, r);
+  else launchDepthwise<1>(x, f, d, r);
 }
 
 // Conv2D and MatMul are one implicit GEMM: out[m, n] = sum_k (x[m, k] - zx) * w[k, n] with

@@ -68,6 +68,10 @@ export const cases = [
     { pad: 'valid', strides: [2, 2], inputScale: 0.01, inputZeroPoint: 90, activation: 'linear', outputScale: 0.1, outputZeroPoint: 128 }),
   q('quantizedDepthwiseConv2d_words_stride2_zp_u8', 'quantizedDepthwiseConv2d', [2, 7, 7, 8], [3, 3, 8, 1], 8,
     { pad: 'same', strides: [2, 2], inputScale: 0.02, inputZeroPoint: 11, activation: 'relu', outputScale: 0.05, outputZeroPoint: 0 }),
+  q('quantizedDepthwiseConv2d_c32_zp_relu6_u8', 'quantizedDepthwiseConv2d', [2, 6, 5, 32], [3, 3, 32, 1], 32,
+    { pad: 'same', inputScale: 0.02, inputZeroPoint: 5, activation: 'relu6', outputScale: 0.04, outputZeroPoint: 2 }),
+  q('quantizedDepthwiseConv2d_c16_5x5_float', 'quantizedDepthwiseConv2d', [1, 7, 7, 16], [5, 5, 16, 1], 16,
+    { pad: 'valid', inputScale: 0.01, inputZeroPoint: 0, activation: 'linear' }),
   q('quantizedConv2d_float_input_u8', 'quantizedConv2d', [1, 5, 5, 3], [3, 3, 3, 4], 4,
     { pad: 'same', floatInput: true, inputScale: 0.015, inputZeroPoint: 70, activation: 'relu', outputScale: 0.05, outputZeroPoint: 0 }),
   // Larger than one 64 x 64 x 32 tile of the cuda kernel, with partial tiles on every axis:
