@@ -174,15 +174,15 @@ struct Entry {
 };
 PrimitiveCache<Entry> cache(512);
 
-// Runs a cached (or new) primitive. `make` fills the entry (throws dnnl::error if oneDNN cannot).
+// Runs a cached (or new) primitive. `make` fills the entry; it returns false, or throws
+// dnnl::error, when oneDNN cannot run the call (the caller then runs the reference kernel).
 bool execute(const KernelCall& c, const QuantizedEpilogueAttrs& a, std::vector<int64_t> key, const memory& userWeights,
-             uint64_t weightsId, const std::function<void(Entry&)>& make) {
+             uint64_t weightsId, const std::function<bool(Entry&)>& make) {
   appendEpilogueKey(key, c, a);
   auto build = [&] {
     auto e = std::make_shared<Entry>();
     try {
-      make(*e);
-      e->ok = true;
+      e->ok = make(*e);
     } catch (const dnnl::error&) {
       e->ok = false;
     }
@@ -234,10 +234,12 @@ bool convolve(const KernelCall& c, const QuantizedEpilogueAttrs& q, const ConvGe
   const bool u8Out = c.out().dtype == DType::uint8;
   std::vector<int64_t> key{depthwise ? 1 : 0, g.n, g.h, g.w, g.ch, g.oh, g.ow, g.oc, g.kh, g.kw, g.strides[0], g.strides[1],
                            g.dilates[0], g.dilates[1], g.padL[0], g.padL[1], g.padR[0], g.padR[1]};
-  Requant r = requant(c, q, g.oc);
-  if (!r.ok) return false;
   applyThreads();
+  // The requantization factors are computed once per primitive (the key holds the storage ids
+  // of the scales and the bias), not per call.
   return execute(c, q, key, memory(user, dnnlEngine(), c.in(1).data), c.in(1).storageId, [&](Entry& e) {
+    Requant r = requant(c, q, g.oc);
+    if (!r.ok) return false;
     memory::desc src({g.n, g.ch, g.h, g.w}, dt::u8, tag::nhwc), dst({g.n, g.oc, g.oh, g.ow}, u8Out ? dt::u8 : dt::f32, tag::nhwc);
     memory::desc bias = q.hasBias ? memory::desc({g.oc}, dt::f32, tag::x) : memory::desc();
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, any,
@@ -249,6 +251,7 @@ bool convolve(const KernelCall& c, const QuantizedEpilogueAttrs& q, const ConvGe
     e.prim = dnnl::convolution_forward(pd);
     e.bias = r.bias;
     e.biasDesc = bias;
+    return true;
   });
 }
 
