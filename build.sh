@@ -29,8 +29,10 @@ fi
 jobs=$(nproc)
 build() {  # build DIR [cmake options...]
   local dir=$1; shift
+  local start=$SECONDS
   cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
+  echo "== built $dir in $((SECONDS - start)) s"
 }
 
 case "$mode" in
@@ -43,11 +45,15 @@ case "$mode" in
     (cd tests/conformance && npm install --no-audit --no-fund --loglevel=error)
     build build
     # Two at a time: the demo (or, under ASan, the fuzzer) runs beside the GoogleTest suite.
+    start=$SECONDS
     (cd build && ctest --output-on-failure -j2)
+    echo "== tests in $((SECONDS - start)) s"
     echo "== the same suite under ASan + UBSan (clang), and the loader fuzzer"
     build build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSTRATA_SANITIZE=ON -DSTRATA_FUZZ=ON -DSTRATA_CUDA=OFF \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DSTRATA_BUILD_BENCH=OFF
+    start=$SECONDS
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2)
+    echo "== ASan tests in $((SECONDS - start)) s; build.sh test took $SECONDS s"
     ;;
   *)
     echo "usage: $0 demo|test" >&2
