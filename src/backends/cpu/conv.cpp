@@ -62,14 +62,34 @@ memory weightsFor(const memory::desc& want, const Geometry& g, const TensorView&
   return reorderedWeights(user, want, f.storageId);
 }
 
+// A cached oneDNN primitive of kind P with its primitive_desc; ok is false when oneDNN cannot
+// make it (the caller then runs the reference kernel).
+template <class P>
+struct Cached {
+  bool ok = false;
+  typename P::primitive_desc pd;
+  P prim;
+};
+
+// The primitive cached under `key`, made on first use from the primitive_desc `describe()` returns.
+template <class P, class Describe>
+std::shared_ptr<Cached<P>> cachedPrimitive(PrimitiveCache<Cached<P>>& cache, const std::vector<int64_t>& key, Describe describe) {
+  return cache.get(key, [&] {
+    auto e = std::make_shared<Cached<P>>();
+    try {
+      e->pd = describe();
+      e->prim = P(e->pd);
+      e->ok = true;
+    } catch (const dnnl::error&) {
+      e->ok = false;
+    }
+    return e;
+  });
+}
+
 // ---- forward -----------------------------------------------------------------------------
 
-struct FwdEntry {
-  bool ok = false;
-  dnnl::convolution_forward::primitive_desc pd;
-  dnnl::convolution_forward prim;
-};
-PrimitiveCache<FwdEntry> fwdCache;
+PrimitiveCache<Cached<dnnl::convolution_forward>> fwdCache;
 
 // Runs the forward convolution; `fused` null for the plain kernels. Returns false when oneDNN
 // cannot do it (the caller then runs the reference kernel).
@@ -84,26 +104,18 @@ bool forward(const KernelCall& c, const Conv2DAttrs& a, bool depthwise, const sc
   const bool withBias = dnnlFuse && fused->hasBias;
   const int act = dnnlFuse ? static_cast<int>(fused->activation) : -1;
   applyThreads();
-  auto entry = fwdCache.get(key(depthwise ? 1 : 0, g, withBias, act), [&] {
-    auto e = std::make_shared<FwdEntry>();
-    try {
-      memory::desc bias = withBias ? memory::desc({g.oc}, dt::f32, tag::x) : memory::desc();
-      dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                        imageDesc(g.n, g.c, g.h, g.w), anyFilterDesc(g), bias,
-                                        imageDesc(g.n, g.oc, g.oh, g.ow), g.strides, g.dilates, g.padL, g.padR);
-      dnnl::primitive_attr attr;
-      if (dnnlFuse) {
-        dnnl::post_ops po;
-        appendActivation(po, fused->activation);
-        attr.set_post_ops(po);
-      }
-      e->pd = dnnl::convolution_forward::primitive_desc(d, attr, dnnlEngine());
-      e->prim = dnnl::convolution_forward(e->pd);
-      e->ok = true;
-    } catch (const dnnl::error&) {
-      e->ok = false;
+  auto entry = cachedPrimitive(fwdCache, key(depthwise ? 1 : 0, g, withBias, act), [&] {
+    memory::desc bias = withBias ? memory::desc({g.oc}, dt::f32, tag::x) : memory::desc();
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                      imageDesc(g.n, g.c, g.h, g.w), anyFilterDesc(g), bias,
+                                      imageDesc(g.n, g.oc, g.oh, g.ow), g.strides, g.dilates, g.padL, g.padR);
+    dnnl::primitive_attr attr;
+    if (dnnlFuse) {
+      dnnl::post_ops po;
+      appendActivation(po, fused->activation);
+      attr.set_post_ops(po);
     }
-    return e;
+    return dnnl::convolution_forward::primitive_desc(d, attr, dnnlEngine());
   });
   if (!entry->ok) return false;
   auto& eng = dnnlEngine();
@@ -142,12 +154,7 @@ dnnl::convolution_forward::primitive_desc forwardHint(const Geometry& g) {
   return dnnl::convolution_forward::primitive_desc(d, dnnlEngine());
 }
 
-struct BwdDataEntry {
-  bool ok = false;
-  dnnl::convolution_backward_data::primitive_desc pd;
-  dnnl::convolution_backward_data prim;
-};
-PrimitiveCache<BwdDataEntry> bwdDataCache;
+PrimitiveCache<Cached<dnnl::convolution_backward_data>> bwdDataCache;
 
 // (dy, filter) -> dx.
 bool backpropInput(const KernelCall& c, bool depthwise) {
@@ -155,19 +162,11 @@ bool backpropInput(const KernelCall& c, bool depthwise) {
   if (c.in(0).size == 0 || c.in(1).size == 0) return false;
   const Geometry g = geometry(*c.out().shape, *c.in(0).shape, *c.in(1).shape, c.attr<Conv2DAttrs>(), depthwise);
   applyThreads();
-  auto entry = bwdDataCache.get(key(depthwise ? 11 : 10, g), [&] {
-    auto e = std::make_shared<BwdDataEntry>();
-    try {
-      dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, imageDesc(g.n, g.c, g.h, g.w),
-                                              anyFilterDesc(g), imageDesc(g.n, g.oc, g.oh, g.ow), g.strides, g.dilates,
-                                              g.padL, g.padR);
-      e->pd = dnnl::convolution_backward_data::primitive_desc(d, dnnlEngine(), forwardHint(g));
-      e->prim = dnnl::convolution_backward_data(e->pd);
-      e->ok = true;
-    } catch (const dnnl::error&) {
-      e->ok = false;
-    }
-    return e;
+  auto entry = cachedPrimitive(bwdDataCache, key(depthwise ? 11 : 10, g), [&] {
+    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, imageDesc(g.n, g.c, g.h, g.w),
+                                            anyFilterDesc(g), imageDesc(g.n, g.oc, g.oh, g.ow), g.strides, g.dilates,
+                                            g.padL, g.padR);
+    return dnnl::convolution_backward_data::primitive_desc(d, dnnlEngine(), forwardHint(g));
   });
   if (!entry->ok) return false;
   auto& eng = dnnlEngine();
@@ -179,12 +178,7 @@ bool backpropInput(const KernelCall& c, bool depthwise) {
   return true;
 }
 
-struct BwdWeightsEntry {
-  bool ok = false;
-  dnnl::convolution_backward_weights::primitive_desc pd;
-  dnnl::convolution_backward_weights prim;
-};
-PrimitiveCache<BwdWeightsEntry> bwdWeightsCache;
+PrimitiveCache<Cached<dnnl::convolution_backward_weights>> bwdWeightsCache;
 
 // (x, dy) -> dfilter (HWIO; depthwise [kh, kw, c, mult]).
 bool backpropFilter(const KernelCall& c, bool depthwise) {
@@ -192,19 +186,11 @@ bool backpropFilter(const KernelCall& c, bool depthwise) {
   if (c.in(0).size == 0 || c.in(1).size == 0) return false;
   const Geometry g = geometry(*c.in(0).shape, *c.in(1).shape, *c.out().shape, c.attr<Conv2DAttrs>(), depthwise);
   applyThreads();
-  auto entry = bwdWeightsCache.get(key(depthwise ? 21 : 20, g), [&] {
-    auto e = std::make_shared<BwdWeightsEntry>();
-    try {
-      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, imageDesc(g.n, g.c, g.h, g.w),
-                                                 anyFilterDesc(g), imageDesc(g.n, g.oc, g.oh, g.ow), g.strides,
-                                                 g.dilates, g.padL, g.padR);
-      e->pd = dnnl::convolution_backward_weights::primitive_desc(d, dnnlEngine(), forwardHint(g));
-      e->prim = dnnl::convolution_backward_weights(e->pd);
-      e->ok = true;
-    } catch (const dnnl::error&) {
-      e->ok = false;
-    }
-    return e;
+  auto entry = cachedPrimitive(bwdWeightsCache, key(depthwise ? 21 : 20, g), [&] {
+    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, imageDesc(g.n, g.c, g.h, g.w),
+                                               anyFilterDesc(g), imageDesc(g.n, g.oc, g.oh, g.ow), g.strides,
+                                               g.dilates, g.padL, g.padR);
+    return dnnl::convolution_backward_weights::primitive_desc(d, dnnlEngine(), forwardHint(g));
   });
   if (!entry->ok) return false;
   auto& eng = dnnlEngine();

@@ -115,8 +115,11 @@ __device__ __forceinline__ double lerpWeight(const Lerp& l, int64_t r) {
   return (l.lo == r ? 1.0 - l.frac : 0.0) + (l.hi == r ? l.frac : 0.0);
 }
 
-// ResizeBilinearGrad(dy, images) -> d images.
-void resizeBilinearGradK(const KernelCall& c) {
+// The gradient of a resize gathers, for each source cell, the output cells that read it (their
+// index ranges from sourceRanges), each dy weighted by weight(axis, output index, source index)
+// along rows times along columns, summed in double in the reference's order (i, then j).
+template <class Weight>
+void resizeGrad(const KernelCall& c, bool bilinear, Weight weight) {
   const auto& a = c.attr<ResizeAttrs>();
   const Dims d = dimsOf(*c.in(1).shape, *c.in(0).shape);
   if (c.out().size == 0) return;
@@ -124,7 +127,7 @@ void resizeBilinearGradK(const KernelCall& c) {
   Scratch scratch(2 * static_cast<size_t>(d.h + d.w) * sizeof(int64_t));
   int64_t* rowRanges = scratch.as<int64_t>();
   const int64_t* colRanges = rowRanges + 2 * d.h;
-  sourceRanges(rows, cols, true, rowRanges);
+  sourceRanges(rows, cols, bilinear, rowRanges);
   const float* dy = c.in(0).as<float>();
   float* dx = c.out().as<float>();
   forEach(c.out().size, [=] __device__(int64_t e) {
@@ -135,14 +138,22 @@ void resizeBilinearGradK(const KernelCall& c) {
     const int64_t r = t % d.h, b = t / d.h;
     double acc = 0;
     for (int64_t i = rowRanges[2 * r]; i < rowRanges[2 * r + 1]; ++i) {
-      const double wr = lerpWeight(bilinearAt(rows, i), r);
-      for (int64_t j = colRanges[2 * col]; j < colRanges[2 * col + 1]; ++j) {
-        const double g = dy[((b * d.oh + i) * d.ow + j) * d.c + ch];
-        acc += g * wr * lerpWeight(bilinearAt(cols, j), col);
-      }
+      const double wr = weight(rows, i, r);
+      for (int64_t j = colRanges[2 * col]; j < colRanges[2 * col + 1]; ++j)
+        acc += static_cast<double>(dy[((b * d.oh + i) * d.ow + j) * d.c + ch]) * wr * weight(cols, j, col);
     }
     dx[e] = static_cast<float>(acc);
   });
+}
+
+// ResizeBilinearGrad(dy, images) -> d images: each dy weighted by its lerp weights.
+void resizeBilinearGradK(const KernelCall& c) {
+  resizeGrad(c, true, [] __device__(const Axis& axis, int64_t i, int64_t r) { return lerpWeight(bilinearAt(axis, i), r); });
+}
+
+// ResizeNearestNeighborGrad(dy, images) -> d images: the plain sum (weights 1, exact).
+void resizeNearestGradK(const KernelCall& c) {
+  resizeGrad(c, false, [] __device__(const Axis&, int64_t, int64_t) { return 1.0; });
 }
 
 // float32 and int32 move as 32-bit words.
@@ -161,32 +172,6 @@ void resizeNearestK(const KernelCall& c) {
     t /= d.ow;
     const int64_t i = t % d.oh, b = t / d.oh;
     y[e] = x[((b * d.h + nearestAt(rows, i)) * d.w + nearestAt(cols, j)) * d.c + ch];
-  });
-}
-
-// ResizeNearestNeighborGrad(dy, images) -> d images: sums in the reference's order (i, then j).
-void resizeNearestGradK(const KernelCall& c) {
-  const auto& a = c.attr<ResizeAttrs>();
-  const Dims d = dimsOf(*c.in(1).shape, *c.in(0).shape);
-  if (c.out().size == 0) return;
-  const Axis rows = axisOf(d.h, d.oh, a), cols = axisOf(d.w, d.ow, a);
-  Scratch scratch(2 * static_cast<size_t>(d.h + d.w) * sizeof(int64_t));
-  int64_t* rowRanges = scratch.as<int64_t>();
-  const int64_t* colRanges = rowRanges + 2 * d.h;
-  sourceRanges(rows, cols, false, rowRanges);
-  const float* dy = c.in(0).as<float>();
-  float* dx = c.out().as<float>();
-  forEach(c.out().size, [=] __device__(int64_t e) {
-    const int64_t ch = e % d.c;
-    int64_t t = e / d.c;
-    const int64_t col = t % d.w;
-    t /= d.w;
-    const int64_t r = t % d.h, b = t / d.h;
-    double acc = 0;
-    for (int64_t i = rowRanges[2 * r]; i < rowRanges[2 * r + 1]; ++i)
-      for (int64_t j = colRanges[2 * col]; j < colRanges[2 * col + 1]; ++j)
-        acc += dy[((b * d.oh + i) * d.ow + j) * d.c + ch];
-    dx[e] = static_cast<float>(acc);
   });
 }
 
